@@ -1,0 +1,16 @@
+/* Feature switches, set from Go before the object is loaded (volatile const
+ * lands in .rodata, so the verifier prunes disabled paths). */
+#pragma once
+
+#include "common.h"
+
+/* Monitor aggregation levels: how many trace events a connection produces. */
+#define AGGREGATION_NONE 0   /* one event per packet */
+#define AGGREGATION_MEDIUM 1 /* new connection, new SYN/FIN/RST, periodic report */
+#define AGGREGATION_MAX 2    /* new connection and first close, no reports */
+
+volatile const __u8 monitor_aggregation = AGGREGATION_MEDIUM;
+
+/* How often a long-lived connection reports its packet and byte counts
+ * (AGGREGATION_MEDIUM), in nanoseconds. */
+volatile const __u64 report_interval_ns = 5ULL * 1000 * 1000 * 1000;

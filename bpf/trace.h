@@ -1,0 +1,82 @@
+/* Trace events: what the datapath saw, sent through the ring buffer. */
+#pragma once
+
+#include "aggregate.h"
+#include "events.h"
+#include "identity.h"
+#include "maps.h"
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&lost_events, &zero);
+
+	if (lost)
+		*lost += 1; /* per-CPU value: no atomics needed */
+}
+
+static __always_inline void emit_trace(const struct packet *p, const struct endpoint_info *ep,
+				       __u32 src_identity, __u32 dst_identity,
+				       const struct verdict_report *v, __u64 now)
+{
+	struct trace_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		count_lost();
+		return;
+	}
+	e->type = EVENT_TRACE;
+	e->version = EVENT_VERSION;
+	e->obs_point = p->key.obs_point;
+	e->reason = v->reason;
+	e->family = p->key.family;
+	e->proto = p->key.proto;
+	e->tcp_flags = p->tcp_flags;
+	e->flags = (v->is_reply ? EVENT_FLAG_REPLY : 0) | (p->flags & PKT_NO_L4 ? EVENT_FLAG_NO_L4 : 0);
+	e->icmp_type = p->icmp_type;
+	e->icmp_code = p->icmp_code;
+	e->endpoint_id = ep->endpoint_id;
+	e->sport = p->key.sport;
+	e->dport = p->key.dport;
+	e->ifindex = p->key.ifindex;
+	e->src_identity = src_identity;
+	e->dst_identity = dst_identity;
+	e->pkt_len = p->len;
+	e->ts_ns = now;
+	e->packets = v->packets;
+	e->bytes = v->bytes;
+	__builtin_memcpy(e->saddr, p->key.saddr, 16);
+	__builtin_memcpy(e->daddr, p->key.daddr, 16);
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* observe runs the trace path for one packet at one observation point. */
+static __always_inline void observe(struct __sk_buff *skb, __u8 obs_point)
+{
+	struct packet p = {};
+
+	p.key.obs_point = obs_point;
+	if (parse_packet(skb, &p) < 0)
+		return;
+
+	__u32 ifindex = skb->ifindex;
+	struct endpoint_info *ep = bpf_map_lookup_elem(&endpoints, &ifindex);
+	if (!ep)
+		return;
+
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct verdict_report v = {};
+	aggregate(&p, now, &v);
+	if (!v.reason)
+		return;
+
+	__u32 src_identity, dst_identity;
+	if (obs_point == OBS_FROM_ENDPOINT) {
+		src_identity = ep->identity;
+		dst_identity = lookup_identity(p.key.daddr);
+	} else {
+		src_identity = lookup_identity(p.key.saddr);
+		dst_identity = ep->identity;
+	}
+	emit_trace(&p, ep, src_identity, dst_identity, &v, now);
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/loupe-dev/loupe/collector"
+	"github.com/loupe-dev/loupe/datapath/loader"
+)
+
+// agentOptions are the agent's flags.
+type agentOptions struct {
+	nodeName       string
+	bpfRoot        string
+	stateDir       string
+	socket         string
+	listen         string
+	ringBufferSize uint32
+	flowBuffer     int
+	aggregation    string
+	reportInterval time.Duration
+	attachMode     string
+	lossInterval   time.Duration
+	logLevel       string
+}
+
+func newAgentCmd() *cobra.Command {
+	dc, cc := loader.DefaultConfig(), collector.DefaultConfig()
+	o := agentOptions{
+		nodeName: cc.NodeName, bpfRoot: dc.PinDir, stateDir: "/var/run/loupe/state",
+		socket: "/var/run/loupe/loupe.sock", listen: "127.0.0.1:4244",
+		ringBufferSize: dc.RingBufferSize, flowBuffer: cc.RingSize, aggregation: dc.Aggregation.String(),
+		reportInterval: dc.ReportInterval, attachMode: string(loader.ModeAuto), lossInterval: cc.LossInterval,
+		logLevel: "info",
+	}
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the node agent: eBPF datapath, endpoint API and flow collector",
+		Long: `The agent loads loupe's eBPF programs, attaches them to every registered
+workload's interface, collects flows from the kernel's ring buffer and serves the
+Observer and Agent APIs on a unix socket and on loopback. It needs root (CAP_BPF,
+CAP_NET_ADMIN, CAP_SYS_ADMIN) and a BPF filesystem.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAgent(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.nodeName, "node-name", o.nodeName, "name of this node in flows")
+	f.StringVar(&o.bpfRoot, "bpf-root", o.bpfRoot, "directory on bpffs for pinned maps and links")
+	f.StringVar(&o.stateDir, "state-dir", o.stateDir, "directory for endpoint and identity state")
+	f.StringVar(&o.socket, "socket", o.socket, "unix socket of the Observer and Agent APIs (empty: none)")
+	f.StringVar(&o.listen, "listen", o.listen, "TCP address of the Observer and Agent APIs (empty: none)")
+	f.Uint32Var(&o.ringBufferSize, "ring-buffer-size", o.ringBufferSize, "BPF ring buffer size in bytes (power of two, >= 4096)")
+	f.IntVar(&o.flowBuffer, "flow-buffer-size", o.flowBuffer, "flows kept in memory for observe")
+	f.StringVar(&o.aggregation, "monitor-aggregation", o.aggregation, "trace events per connection: none, medium or max")
+	f.DurationVar(&o.reportInterval, "monitor-report-interval", o.reportInterval, "how often long connections report counts (medium)")
+	f.StringVar(&o.attachMode, "attach-mode", o.attachMode, "how programs attach: auto (tcx, else tc), tcx or tc")
+	f.DurationVar(&o.lossInterval, "loss-interval", o.lossInterval, "how often lost events are polled and reported")
+	f.StringVar(&o.logLevel, "log-level", o.logLevel, "debug, info, warn or error")
+	return cmd
+}
+
+// validate checks the flags and the machine before anything is changed.
+func (o agentOptions) validate() (loader.Config, error) {
+	agg, err := loader.ParseAggregation(o.aggregation)
+	if err != nil {
+		return loader.Config{}, badInput("--monitor-aggregation: %v", err)
+	}
+	if _, err := loader.ParseMode(o.attachMode); err != nil {
+		return loader.Config{}, badInput("--attach-mode: %v", err)
+	}
+	if o.flowBuffer <= 0 {
+		return loader.Config{}, badInput("--flow-buffer-size %d: want a positive number", o.flowBuffer)
+	}
+	if o.nodeName == "" {
+		return loader.Config{}, badInput("--node-name: must not be empty")
+	}
+	if o.socket == "" && o.listen == "" {
+		return loader.Config{}, badInput("--socket and --listen are both empty: the agent would serve nothing")
+	}
+	cfg := loader.Config{PinDir: o.bpfRoot, RingBufferSize: o.ringBufferSize, Aggregation: agg, ReportInterval: o.reportInterval}
+	if n := o.ringBufferSize; n < 4096 || n&(n-1) != 0 {
+		return loader.Config{}, badInput("--ring-buffer-size %d: want a power of two of at least 4096", n)
+	}
+	if o.reportInterval <= 0 {
+		return loader.Config{}, badInput("--monitor-report-interval %s: want a positive duration", o.reportInterval)
+	}
+	if os.Geteuid() != 0 {
+		return loader.Config{}, badInput("the agent needs root (CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN to load BPF and attach to interfaces): run it as root")
+	}
+	return cfg, nil
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, badInput("--log-level %q: want debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func runAgent(cmd *cobra.Command, o agentOptions) error {
+	cfg, err := o.validate()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	a, err := startAgent(o, cfg, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "loupe agent %s on node %s: observe with 'loupe observe' (socket %s, %s)\n", version, o.nodeName, o.socket, o.listen)
+	<-cmd.Context().Done()
+	log.Info("stopping agent")
+	return a.stop()
+}

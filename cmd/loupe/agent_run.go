@@ -1,0 +1,172 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"google.golang.org/grpc"
+
+	agentpb "github.com/loupe-dev/loupe/api/agent"
+	"github.com/loupe-dev/loupe/api/observer"
+	"github.com/loupe-dev/loupe/collector"
+	observersrv "github.com/loupe-dev/loupe/collector/observer"
+	"github.com/loupe-dev/loupe/collector/parser"
+	"github.com/loupe-dev/loupe/datapath/bpffs"
+	"github.com/loupe-dev/loupe/datapath/endpoint"
+	"github.com/loupe-dev/loupe/datapath/identity"
+	"github.com/loupe-dev/loupe/datapath/loader"
+)
+
+// agent holds the running parts, stopped in reverse order of their start.
+type agent struct {
+	log       *slog.Logger
+	lock      *os.File
+	objs      *loader.LoupeObjects
+	collector *collector.Collector
+	grpc      *grpc.Server
+	listeners []net.Listener
+}
+
+// startAgent starts, in order: the state lock, the datapath (bpffs, objects,
+// endpoints re-adopted), the collector, then the API listeners, so that no
+// client ever sees an agent without its datapath.
+func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, err error) {
+	a := &agent{log: log}
+	defer func() {
+		if err != nil {
+			_ = a.stop()
+		}
+	}()
+	if a.lock, err = lockState(o.stateDir); err != nil {
+		return nil, err
+	}
+	if err := bpffs.Ensure(cfg.PinDir); err != nil {
+		if errors.Is(err, bpffs.ErrNotBPFFS) {
+			return nil, badInput("--bpf-root: %v", err)
+		}
+		return nil, fmt.Errorf("prepare bpffs: %w", err)
+	}
+	if a.objs, err = loader.Load(cfg, log); err != nil {
+		return nil, err
+	}
+	mode, _ := loader.ParseMode(o.attachMode)
+	attacher, err := loader.NewAttacher(cfg.PinDir, mode)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := identity.NewAllocator(filepath.Join(o.stateDir, "identities.json"))
+	if err != nil {
+		return nil, err
+	}
+	mgr := endpoint.NewManager(endpoint.Config{StateDir: o.stateDir, Log: log, IDs: ids, Objects: a.objs, Attacher: attacher})
+	if err := mgr.Restore(); err != nil {
+		return nil, err
+	}
+	log.Info("datapath ready", "bpf_root", cfg.PinDir, "endpoints", len(mgr.List()), "aggregation", cfg.Aggregation)
+
+	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids)
+	c, err := collector.New(collector.Config{NodeName: o.nodeName, RingSize: o.flowBuffer, LossInterval: o.lossInterval}, log, a.objs.Events, a.objs.LostEvents, p)
+	if err != nil {
+		return nil, badInput("%v", err)
+	}
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	a.collector = c
+
+	a.grpc = grpc.NewServer()
+	observer.RegisterObserverServer(a.grpc, observersrv.NewServer(c, o.nodeName, version, cfg.Aggregation.String()))
+	agentpb.RegisterAgentServer(a.grpc, endpoint.NewServer(mgr, ids))
+	if o.socket != "" {
+		l, err := listenUnix(o.socket)
+		if err != nil {
+			return nil, err
+		}
+		a.serve(l)
+	}
+	if o.listen != "" {
+		l, err := net.Listen("tcp", o.listen)
+		if err != nil {
+			return nil, badInput("--listen %s: %v", o.listen, err)
+		}
+		a.serve(l)
+	}
+	return a, nil
+}
+
+func (a *agent) serve(l net.Listener) {
+	a.listeners = append(a.listeners, l)
+	go func() {
+		// Serve returns when the server stops; stop owns this goroutine.
+		if err := a.grpc.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			a.log.Error("serve api", "address", l.Addr(), "error", err)
+		}
+	}()
+}
+
+// stop ends what started, in reverse. Programs stay attached and maps stay
+// pinned: the kernel keeps working without the agent.
+func (a *agent) stop() error {
+	var errs []error
+	if a.grpc != nil {
+		done := make(chan struct{})
+		go func() { a.grpc.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			a.grpc.Stop() // followers never end on their own
+		}
+	}
+	if a.collector != nil {
+		errs = append(errs, a.collector.Stop())
+	}
+	if a.objs != nil {
+		errs = append(errs, a.objs.Close())
+	}
+	if a.lock != nil {
+		errs = append(errs, a.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// lockState takes an exclusive lock on the state directory: two agents
+// sharing state would attach and count everything twice.
+func lockState(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "agent.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open state lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, badInput("--state-dir %s: another agent is running with it", dir)
+	}
+	return f, nil
+}
+
+// listenUnix listens on path, replacing a socket left by a dead agent.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create socket directory: %w", err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, badInput("--socket %s: %v", path, err)
+	}
+	if err := os.Chmod(path, 0o660); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("restrict socket: %w", err)
+	}
+	return l, nil
+}

@@ -1,0 +1,6 @@
+package loader
+
+// The compiled object and its Go bindings are committed, so building loupe
+// needs no clang; `make generate` refreshes them and `make test` checks that
+// they are current.
+//go:generate go tool bpf2go -tags linux -target bpfel -type trace_event -type endpoint_info -type ipcache_key -type ipcache_value -type flow_key -type flow_state Loupe ../../bpf/loupe.c -- -I../../bpf -I/usr/include/x86_64-linux-gnu -O2 -g -mcpu=v3 -Wall -Werror
