@@ -4,6 +4,7 @@
 #pragma once
 
 #include "configs.h"
+#include "identity.h"
 #include "maps.h"
 
 #define TCP_TRACKED_FLAGS (TCP_SYN | TCP_FIN | TCP_RST)
@@ -11,6 +12,7 @@
 struct verdict_report {
 	__u8 reason; /* TRACE_REASON_*, 0 for no event */
 	__u8 is_reply;
+	__u32 remote_identity;
 	__u64 packets;
 	__u64 bytes;
 };
@@ -36,8 +38,10 @@ static __always_inline void aggregate(const struct packet *p, __u64 now, struct 
 		/* A connection is a reply if its reverse was seen first here. */
 		struct flow_key rev;
 		reverse_key(&p->key, &rev);
+		const __u8 *remote = p->key.obs_point == OBS_FROM_ENDPOINT ? p->key.daddr : p->key.saddr;
 		struct flow_state fresh = {
 			.last_report_ns = now,
+			.remote_identity = lookup_identity(remote),
 			.tcp_flags_seen = p->tcp_flags & TCP_TRACKED_FLAGS,
 			.is_reply = bpf_map_lookup_elem(&flow_table, &rev) != NULL,
 		};
@@ -45,12 +49,14 @@ static __always_inline void aggregate(const struct packet *p, __u64 now, struct 
 		out->reason = monitor_aggregation == AGGREGATION_NONE ? TRACE_REASON_PACKET
 								      : TRACE_REASON_NEW;
 		out->is_reply = fresh.is_reply;
+		out->remote_identity = fresh.remote_identity;
 		out->packets = 1;
 		out->bytes = p->len;
 		return;
 	}
 
 	out->is_reply = st->is_reply;
+	out->remote_identity = st->remote_identity;
 	__u8 new_flags = p->tcp_flags & TCP_TRACKED_FLAGS & ~st->tcp_flags_seen;
 	if (new_flags)
 		st->tcp_flags_seen |= new_flags; /* racy across CPUs: at worst one extra event */

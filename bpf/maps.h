@@ -76,9 +76,10 @@ struct flow_state {
 	__u64 last_report_ns;
 	__u64 packets; /* since the last event */
 	__u64 bytes;   /* since the last event */
+	__u32 remote_identity; /* resolved once per connection, as conntrack does */
 	__u8 tcp_flags_seen;
 	__u8 is_reply;
-	__u8 pad[6];
+	__u8 pad[2];
 };
 
 struct {

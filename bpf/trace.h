@@ -2,8 +2,8 @@
 #pragma once
 
 #include "aggregate.h"
+#include "configs.h"
 #include "events.h"
-#include "identity.h"
 #include "maps.h"
 
 static __always_inline void count_lost(void)
@@ -47,7 +47,11 @@ static __always_inline void emit_trace(const struct packet *p, const struct endp
 	e->bytes = v->bytes;
 	__builtin_memcpy(e->saddr, p->key.saddr, 16);
 	__builtin_memcpy(e->daddr, p->key.daddr, 16);
-	bpf_ringbuf_submit(e, 0);
+	__u64 wakeup = 0;
+	if (wakeup_bytes)
+		wakeup = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+											: BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, wakeup);
 }
 
 /* observe runs the trace path for one packet at one observation point. */
@@ -73,9 +77,9 @@ static __always_inline void observe(struct __sk_buff *skb, __u8 obs_point)
 	__u32 src_identity, dst_identity;
 	if (obs_point == OBS_FROM_ENDPOINT) {
 		src_identity = ep->identity;
-		dst_identity = lookup_identity(p.key.daddr);
+		dst_identity = v.remote_identity;
 	} else {
-		src_identity = lookup_identity(p.key.saddr);
+		src_identity = v.remote_identity;
 		dst_identity = ep->identity;
 	}
 	emit_trace(&p, ep, src_identity, dst_identity, &v, now);

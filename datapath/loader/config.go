@@ -49,6 +49,10 @@ type Config struct {
 	Aggregation    Aggregation
 	// ReportInterval is how often long flows report counts (medium).
 	ReportInterval time.Duration
+	// BatchWakeups makes the datapath wake the collector only once an
+	// eighth of the ring buffer is waiting; the collector then drains on a
+	// timer too. Off, the kernel wakes it for every record.
+	BatchWakeups bool
 }
 
 // DefaultConfig returns the agent's defaults.
@@ -58,6 +62,7 @@ func DefaultConfig() Config {
 		RingBufferSize: 4 << 20,
 		Aggregation:    AggregationMedium,
 		ReportInterval: 5 * time.Second,
+		BatchWakeups:   true,
 	}
 }
 

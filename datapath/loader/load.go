@@ -33,6 +33,14 @@ func Load(cfg Config, log *slog.Logger) (*LoupeObjects, error) {
 		return nil, fmt.Errorf("set report interval: %w", err)
 	}
 
+	var wakeup uint64
+	if cfg.BatchWakeups {
+		wakeup = uint64(cfg.RingBufferSize / 8)
+	}
+	if err := spec.Variables[LoupeVarWakeupBytes].Set(wakeup); err != nil {
+		return nil, fmt.Errorf("set wakeup threshold: %w", err)
+	}
+
 	opts := &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: cfg.PinDir}}
 	var objs LoupeObjects
 	err = spec.LoadAndAssign(&objs, opts)

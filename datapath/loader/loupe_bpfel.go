@@ -34,13 +34,14 @@ type LoupeFlowKey struct {
 }
 
 type LoupeFlowState struct {
-	_            structs.HostLayout
-	LastReportNs uint64
-	Packets      uint64
-	Bytes        uint64
-	TcpFlagsSeen uint8
-	IsReply      uint8
-	Pad          [6]uint8
+	_              structs.HostLayout
+	LastReportNs   uint64
+	Packets        uint64
+	Bytes          uint64
+	RemoteIdentity uint32
+	TcpFlagsSeen   uint8
+	IsReply        uint8
+	Pad            [2]uint8
 }
 
 type LoupeIpcacheKey struct {
@@ -95,6 +96,7 @@ const (
 	LoupeVarMonitorAggregation = "monitor_aggregation"
 	LoupeVarReportIntervalNs   = "report_interval_ns"
 	LoupeVarUnusedTraceEvent   = "unused_trace_event"
+	LoupeVarWakeupBytes        = "wakeup_bytes"
 )
 
 // LoadLoupe returns the embedded CollectionSpec for Loupe.
@@ -161,6 +163,7 @@ type LoupeVariableSpecs struct {
 	MonitorAggregation *ebpf.VariableSpec `ebpf:"monitor_aggregation"`
 	ReportIntervalNs   *ebpf.VariableSpec `ebpf:"report_interval_ns"`
 	UnusedTraceEvent   *ebpf.VariableSpec `ebpf:"unused_trace_event"`
+	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // LoupeObjects contains all objects after they have been loaded into the kernel.
@@ -207,6 +210,7 @@ type LoupeVariables struct {
 	MonitorAggregation *ebpf.Variable `ebpf:"monitor_aggregation"`
 	ReportIntervalNs   *ebpf.Variable `ebpf:"report_interval_ns"`
 	UnusedTraceEvent   *ebpf.Variable `ebpf:"unused_trace_event"`
+	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // LoupePrograms contains all programs after they have been loaded into the kernel.

@@ -1,0 +1,108 @@
+package loader
+
+import (
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/ringbuf"
+
+	"github.com/loupe-dev/loupe/internal/testutil"
+)
+
+// loadForBench loads the datapath with aggregation agg on a private bpffs,
+// with the loopback device (where BPF_PROG_TEST_RUN runs) as an endpoint and
+// a ring buffer drained in the background so reservations succeed.
+func loadForBench(b *testing.B, agg Aggregation) *LoupeObjects {
+	dir := testutil.TempBPFFS(b)
+	cfg := DefaultConfig()
+	cfg.PinDir, cfg.Aggregation, cfg.RingBufferSize = filepath.Join(dir), agg, 64<<20
+	objs, err := Load(cfg, testLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { objs.Close() })
+	if err := objs.Endpoints.Put(uint32(1), LoupeEndpointInfo{Identity: 300, EndpointId: 1}); err != nil {
+		b.Fatal(err)
+	}
+	k := LoupeIpcacheKey{Prefixlen: 96 + 16, Addr: netip.MustParseAddr("::ffff:10.1.0.0").As16()}
+	if err := objs.Ipcache.Put(k, LoupeIpcacheValue{Identity: 400}); err != nil {
+		b.Fatal(err)
+	}
+	rd, err := ringbuf.NewReader(objs.Events)
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var rec ringbuf.Record
+		for rd.ReadInto(&rec) == nil {
+		}
+	}()
+	b.Cleanup(func() { rd.Close(); <-done })
+	return objs
+}
+
+// baseline is a tc program that only returns: the cost of the test-run
+// harness itself, which every figure below includes.
+func baseline(b *testing.B) *ebpf.Program {
+	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.SchedCLS,
+		License:      "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, -1), asm.Return()},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { p.Close() })
+	return p
+}
+
+func runBench(b *testing.B, p *ebpf.Program, pkt []byte) {
+	_, d, err := p.Benchmark(pkt, b.N, nil)
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		b.Fatal(err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(d.Nanoseconds()), "ns/pkt")
+}
+
+var (
+	v4src = netip.MustParseAddr("10.0.0.1")
+	v4dst = netip.MustParseAddr("10.1.2.3")
+	v6src = netip.MustParseAddr("fd00::1")
+	v6dst = netip.MustParseAddr("fd00::2")
+)
+
+// BenchmarkTracePath measures the from-endpoint program per packet kind.
+// "tcp-syn" emits an event for every packet (aggregation none), the worst
+// case of the trace path; the others run with the default aggregation, where
+// packets of known connections only update counters.
+func BenchmarkTracePath(b *testing.B) {
+	cases := []struct {
+		name string
+		agg  Aggregation
+		pkt  testutil.Packet
+	}{
+		{"tcp-syn-event", AggregationNone, testutil.Packet{Src: v4src, Dst: v4dst, Proto: 6, SrcPort: 40000, DstPort: 80, TCPFlags: 0x02}},
+		{"tcp-established", AggregationMedium, testutil.Packet{Src: v4src, Dst: v4dst, Proto: 6, SrcPort: 40000, DstPort: 80, TCPFlags: 0x10, Payload: 100}},
+		{"udp", AggregationMedium, testutil.Packet{Src: v4src, Dst: v4dst, Proto: 17, SrcPort: 5000, DstPort: 53, Payload: 64}},
+		{"ipv6-tcp", AggregationMedium, testutil.Packet{Src: v6src, Dst: v6dst, Proto: 6, SrcPort: 40000, DstPort: 80, TCPFlags: 0x10, Payload: 100}},
+	}
+	b.Run("baseline", func(b *testing.B) {
+		testutil.RequireRoot(b)
+		runBench(b, baseline(b), cases[0].pkt.Bytes())
+	})
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			objs := loadForBench(b, c.agg)
+			runBench(b, objs.FromEndpoint, c.pkt.Bytes())
+		})
+	}
+}
