@@ -103,13 +103,22 @@ func (c *Collector) Stop() error {
 // Ring is the buffer the Observer API reads.
 func (c *Collector) Ring() *ring.Ring { return c.ring }
 
+// drainInterval bounds how long a record waits in the ring buffer when the
+// datapath batches wakeups (see wakeup_bytes in bpf/configs.h).
+const drainInterval = 50 * time.Millisecond
+
 func (c *Collector) readLoop() {
 	var rec ringbuf.Record
 	var ev decoder.TraceEvent
+	c.reader.SetDeadline(time.Now().Add(drainInterval))
 	for {
 		if err := c.reader.ReadInto(&rec); err != nil {
 			if errors.Is(err, ringbuf.ErrClosed) {
 				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				c.reader.SetDeadline(time.Now().Add(drainInterval))
+				continue
 			}
 			c.log.Warn("read ring buffer", "error", err)
 			continue

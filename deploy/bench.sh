@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make bench: the figures the README reports, each next to a baseline
+# measured in the same run. Needs root (BPF_PROG_TEST_RUN, namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "== BPF program cost per packet (BPF_PROG_TEST_RUN, from-endpoint program)"
+go test -run '^$' -bench TracePath -benchtime 2000000x -count 3 ./datapath/loader | tee "$out/bpf.txt" | grep Benchmark
+awk '/BenchmarkTracePath\// {
+	split($1, n, "/"); sub(/-[0-9]+$/, "", n[2]);
+	for (i = 1; i <= NF; i++) if ($(i+1) == "ns/pkt") { sum[n[2]] += $i; cnt[n[2]]++ }
+} END {
+	base = sum["baseline"] / cnt["baseline"];
+	printf "%-18s %10s %12s %10s\n", "case", "ns/pkt", "net of base", "x base";
+	for (k in sum) if (k != "baseline") {
+		v = sum[k] / cnt[k];
+		printf "%-18s %10.1f %12.1f %10.2f\n", k, v, v - base, v / base
+	}
+	printf "%-18s %10.1f   (empty tc program: test-run harness cost)\n", "baseline", base
+}' "$out/bpf.txt"
+
+echo
+echo "== Decoder and flow building (per core; baseline: ring write alone)"
+go test -run '^$' -bench 'Decode|Trace|Write' -benchmem -count 3 ./collector/decoder ./collector/parser ./collector/ring | tee "$out/go.txt" | grep Benchmark
+awk '/^Benchmark/ {
+	name = $1; sub(/-[0-9]+$/, "", name);
+	for (i = 1; i <= NF; i++) { if ($(i+1) == "ns/op") ns[name] += $i; if ($(i+1) == "allocs/op") al[name] = $i }
+	cnt[name]++
+} END {
+	d = ns["BenchmarkDecode"] / cnt["BenchmarkDecode"]; p = ns["BenchmarkTrace"] / cnt["BenchmarkTrace"];
+	w = ns["BenchmarkWrite"] / cnt["BenchmarkWrite"];
+	printf "decode %.1f ns, build flow %.1f ns, ring write %.1f ns: %.0f events/s per core, %d allocation(s) per event\n",
+		d, p, w, 1e9 / (d + p + w), al["BenchmarkDecode"] + al["BenchmarkTrace"] + al["BenchmarkWrite"];
+	printf "decode+build / ring write alone: %.1fx\n", (d + p) / w
+}' "$out/go.txt"
+
+echo
+echo "== Agent end to end: ping floods in the lab, one event per packet"
+LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench AgentThroughput -benchtime 1x -timeout 5m ./test/e2e | grep -E 'Benchmark|ok|FAIL'
