@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"testing"
 
-
 	"github.com/loupe-dev/loupe/internal/testutil"
 )
 

@@ -61,17 +61,17 @@ func addrs(t testing.TB, l *lab) map[string][2]string {
 }
 
 type flowWant struct {
-	name           string
-	src, dst       string // workloads
-	srcNS, dstNS   string
-	proto          string // tcp, udp, icmpv4, icmpv6
-	dport          uint32
-	icmpType       uint32
-	v6             bool
-	obs            flow.ObservationPoint
-	dir            flow.TrafficDirection
-	reply          bool
-	srcLabel       string
+	name         string
+	src, dst     string // workloads
+	srcNS, dstNS string
+	proto        string // tcp, udp, icmpv4, icmpv6
+	dport        uint32
+	icmpType     uint32
+	v6           bool
+	obs          flow.ObservationPoint
+	dir          flow.TrafficDirection
+	reply        bool
+	srcLabel     string
 }
 
 func (w flowWant) matches(f *flow.Flow, ips map[string][2]string) bool {
