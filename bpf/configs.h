@@ -15,9 +15,8 @@ volatile const __u8 monitor_aggregation = AGGREGATION_MEDIUM;
  * (AGGREGATION_MEDIUM), in nanoseconds. */
 volatile const __u64 report_interval_ns = 5ULL * 1000 * 1000 * 1000;
 
-/* Ring buffer wakeups: a record is submitted without waking the collector
- * until this many bytes are waiting, so that under load one wakeup covers
- * many events; the collector also drains on a short timer, which bounds the
- * delay at low rates. 0 lets the kernel wake the reader for every record it
- * has caught up with. */
+/* Ring buffer wakeups: records are submitted without waking the collector;
+ * the one that makes this many bytes wait wakes it, and the collector drains
+ * on a short timer besides, which bounds the delay at low rates. 0 lets the
+ * kernel wake the reader for every record it has caught up with. */
 volatile const __u64 wakeup_bytes = 0;

@@ -15,6 +15,19 @@ static __always_inline void count_lost(void)
 		*lost += 1; /* per-CPU value: no atomics needed */
 }
 
+/* wakeup_flags wakes the collector only for the record that makes the
+ * waiting data cross wakeup_bytes. A wakeup is an interrupt (irq_work), far
+ * dearer than the record itself, so under load one covers thousands of
+ * records; at low rates the collector's drain timer picks records up. */
+static __always_inline __u64 wakeup_flags(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 rec = sizeof(struct trace_event) + 8; /* record header */
+	return avail >= wakeup_bytes && avail < wakeup_bytes + rec ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit_trace(const struct packet *p, const struct endpoint_info *ep,
 				       __u32 src_identity, __u32 dst_identity,
 				       const struct verdict_report *v, __u64 now)
@@ -47,11 +60,7 @@ static __always_inline void emit_trace(const struct packet *p, const struct endp
 	e->bytes = v->bytes;
 	__builtin_memcpy(e->saddr, p->key.saddr, 16);
 	__builtin_memcpy(e->daddr, p->key.daddr, 16);
-	__u64 wakeup = 0;
-	if (wakeup_bytes)
-		wakeup = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-											: BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(e, wakeup);
+	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
 /* observe runs the trace path for one packet at one observation point. */
