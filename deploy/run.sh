@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 BIN=${LOUPE_BIN:-$PWD/bin/loupe}
 LOG_DIR=/var/run/loupe
 TOPOLOGY=${TOPOLOGY:-deploy/lab/demo.yaml}
+LAB=$(awk '/^name:/ {print $2; exit}' "$TOPOLOGY")
 
 if [ "$(id -u)" != 0 ]; then
 	echo "make run needs root (BPF, network namespaces): sudo make run" >&2
@@ -13,23 +14,26 @@ if [ "$(id -u)" != 0 ]; then
 fi
 mkdir -p "$LOG_DIR"
 
-pids=()
 cleanup() {
 	trap - EXIT INT TERM
 	echo
 	echo "cleaning up..."
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	"$BIN" lab down >/dev/null 2>&1 || true
+	# Traffic first, then the lab (while the agent can still deregister its
+	# endpoints and detach), the agent last.
+	[ -n "${traffic:-}" ] && kill "$traffic" 2>/dev/null
+	"$BIN" lab down --name "$LAB" >/dev/null 2>&1 || true
+	[ -n "${agent:-}" ] && kill "$agent" 2>/dev/null
 	wait 2>/dev/null || true
 	echo "done"
+	exit 0
 }
 trap cleanup EXIT INT TERM
 
 "$BIN" agent >"$LOG_DIR/agent.log" 2>&1 &
-pids+=($!)
+agent=$!
 for _ in $(seq 1 50); do
 	"$BIN" status >/dev/null 2>&1 && break
-	if ! kill -0 "${pids[0]}" 2>/dev/null; then
+	if ! kill -0 "$agent" 2>/dev/null; then
 		echo "the agent exited:" >&2
 		cat "$LOG_DIR/agent.log" >&2
 		exit 1
@@ -38,8 +42,8 @@ for _ in $(seq 1 50); do
 done
 
 "$BIN" lab up --topology "$TOPOLOGY"
-"$BIN" lab traffic >"$LOG_DIR/traffic.log" 2>&1 &
-pids+=($!)
+"$BIN" lab traffic --name "$LAB" >"$LOG_DIR/traffic.log" 2>&1 &
+traffic=$!
 
 cat <<EOT
 
@@ -52,4 +56,4 @@ In another terminal:
   $BIN lab exec frontend -- curl -s http://catalog:8080/
 Ctrl-C here stops everything and cleans up.
 EOT
-wait "${pids[0]}"
+wait "$agent"
