@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loupe-dev/loupe/internal/testutil"
+
 	"github.com/loupe-dev/loupe/deploy/lab"
 )
 
@@ -75,17 +77,6 @@ func loupe(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return out.String(), errb.String(), code
 }
 
-func requireRootCLI(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("this test creates network namespaces and needs root; CI is set, so it may not skip")
-	}
-	t.Skip("needs root")
-}
-
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
@@ -129,7 +120,7 @@ func TestLabBadInput(t *testing.T) {
 
 // TestLabCLI drives a lab through the command line as a person would.
 func TestLabCLI(t *testing.T) {
-	requireRootCLI(t)
+	testutil.RequireRoot(t)
 	name := fmt.Sprintf("c%06x", rand.Uint32()&0xffffff)
 	topo := writeFile(t, "lab.yaml", fmt.Sprintf(`name: %s
 ipv4Pool: 10.%d.%d.0/28

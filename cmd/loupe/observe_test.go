@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loupe-dev/loupe/internal/testutil"
+
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -212,7 +214,7 @@ func TestObserveFollowEndsOnCancel(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd := newObserveCmd()
 	cmd.SetOut(out)
 	cmd.SetArgs([]string{"--server", server, "-f", "-o", "table"})
@@ -255,22 +257,4 @@ func TestObserveServerRefusesFilter(t *testing.T) {
 	if code := run(context.Background(), []string{"observe", "--server", server}); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to read while the command writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

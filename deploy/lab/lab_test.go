@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loupe-dev/loupe/internal/testutil"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
 	"github.com/vishvananda/netns"
@@ -37,7 +39,7 @@ traffic:
 `
 
 func TestLabLifecycle(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	m, _ := newTestManager(t)
 	topo := uniqueTopology(t, smallLab)
 	st := upLab(t, m, topo, UpOptions{})
@@ -126,7 +128,7 @@ func TestLabLifecycle(t *testing.T) {
 	})
 
 	t.Run("traffic duration", func(t *testing.T) {
-		var out syncBuffer
+		var out testutil.SyncBuffer
 		start := time.Now()
 		sum, err := m.Traffic(context.Background(), []*State{st}, TrafficOptions{
 			Duration: 1200 * time.Millisecond, Rate: 5, Out: &out, Interval: 500 * time.Millisecond})
@@ -235,7 +237,7 @@ func TestLabLifecycle(t *testing.T) {
 // every lab on the host, including those of other tests, so it is not
 // exercised here.)
 func TestDownWithoutState(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	m, _ := newTestManager(t)
 	st := upLab(t, m, uniqueTopology(t, smallLab), UpOptions{})
 	if err := os.RemoveAll(m.labDir(st.Name)); err != nil {
@@ -251,7 +253,7 @@ func TestDownWithoutState(t *testing.T) {
 // TestUpRollsBack makes the servers fail to start, after the namespaces and
 // links exist: up must fail and leave nothing.
 func TestUpRollsBack(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	m, _ := newTestManager(t)
 	m.Serve.Args = []string{"--no-such-flag"}
 	topo := uniqueTopology(t, smallLab)
@@ -265,7 +267,7 @@ func TestUpRollsBack(t *testing.T) {
 
 // TestUpCancelled stops up half-way with a cancelled context.
 func TestUpCancelled(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	m, _ := newTestManager(t)
 	topo := uniqueTopology(t, smallLab)
 	t.Cleanup(func() { m.Down(context.Background(), topo.Name, DownOptions{}) })

@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,25 +12,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/loupe-dev/loupe/internal/testutil"
+
 	"github.com/vishvananda/netlink"
 )
-
-// requireRoot skips tests that create namespaces when not root, except in
-// CI, where they must run: there a missing privilege is a failure.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("this test creates network namespaces and needs root; CI is set, so it may not skip")
-	}
-	t.Skip("needs root")
-}
 
 // requireTool is requireRoot for a command the test runs inside workloads.
 func requireTool(t *testing.T, name string) {
@@ -45,33 +32,15 @@ func requireTool(t *testing.T, name string) {
 	t.Skipf("%s is not installed", name)
 }
 
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newTestManager records labs in a temporary directory and starts servers
 // by running this test binary again (see TestMain).
-func newTestManager(t *testing.T) (*Manager, *syncBuffer) {
+func newTestManager(t *testing.T) (*Manager, *testutil.SyncBuffer) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &testutil.SyncBuffer{}
 	m := NewManager(t.TempDir(), ServeCommand{Path: exe, Env: []string{serveEnv + "=1"}},
 		slog.New(slog.NewTextHandler(log, nil)))
 	return m, log

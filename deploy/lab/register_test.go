@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/loupe-dev/loupe/internal/testutil"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/vishvananda/netlink"
 	"google.golang.org/grpc"
@@ -104,7 +106,7 @@ func agentClient(t *testing.T, addr string) Agent {
 }
 
 func TestUpRegistersWithAgent(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	fake := &fakeAgent{}
 	addr, _ := startFakeAgent(t, fake)
 	m, _ := newTestManager(t)
@@ -152,7 +154,7 @@ func TestUpRegistersWithAgent(t *testing.T) {
 
 // TestUpAgentUnavailable: without an agent, up says so and leaves nothing.
 func TestUpAgentUnavailable(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	m, log := newTestManager(t)
 	addr := "unix://" + filepath.Join(t.TempDir(), "no-agent.sock")
 	topo := uniqueTopology(t, smallLab)
@@ -170,7 +172,7 @@ func TestUpAgentUnavailable(t *testing.T) {
 // TestUpAgentRejects: the agent refuses one workload; up rolls back and
 // deregisters the ones it had registered.
 func TestUpAgentRejects(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	fake := &fakeAgent{reject: "web"}
 	addr, _ := startFakeAgent(t, fake)
 	m, _ := newTestManager(t)
@@ -191,7 +193,7 @@ func TestUpAgentRejects(t *testing.T) {
 
 // TestDownAgentGone: the agent stopped; down warns and removes the lab.
 func TestDownAgentGone(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	fake := &fakeAgent{}
 	addr, stop := startFakeAgent(t, fake)
 	m, log := newTestManager(t)
