@@ -18,6 +18,7 @@ import (
 	"github.com/loupe-dev/loupe/datapath/identity"
 	"github.com/loupe-dev/loupe/datapath/loader"
 	"github.com/loupe-dev/loupe/datapath/maps"
+	"github.com/loupe-dev/loupe/datapath/statefile"
 )
 
 // MaxEndpoints bounds the endpoints of one node (the endpoints map's size).
@@ -254,17 +255,7 @@ func (m *Manager) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode endpoint state: %w", err)
 	}
-	tmp := m.statePath + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(m.statePath), 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write endpoint state: %w", err)
-	}
-	if err := os.Rename(tmp, m.statePath); err != nil {
-		return fmt.Errorf("replace endpoint state: %w", err)
-	}
-	return nil
+	return statefile.Write(m.statePath, data)
 }
 
 // syncHostAddresses maps the host's own addresses to the host identity.

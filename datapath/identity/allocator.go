@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 
 	"github.com/loupe-dev/loupe/api/labels"
+	"github.com/loupe-dev/loupe/datapath/statefile"
 )
 
 // Reserved identities, as in Cilium.
@@ -165,8 +165,7 @@ func (a *Allocator) freeIDLocked() (uint32, error) {
 	return 0, ErrExhausted
 }
 
-// saveLocked writes the allocations atomically: a crash leaves either the old
-// or the new file, never half of one.
+// saveLocked writes the allocations.
 func (a *Allocator) saveLocked() error {
 	ids := make([]*Identity, 0, len(a.byID))
 	for _, id := range a.byID {
@@ -177,19 +176,5 @@ func (a *Allocator) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode identities: %w", err)
 	}
-	return writeAtomic(a.path, data)
-}
-
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replace %s: %w", path, err)
-	}
-	return nil
+	return statefile.Write(a.path, data)
 }
