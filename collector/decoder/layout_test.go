@@ -97,6 +97,8 @@ func TestKernelEventGolden(t *testing.T) {
 			TraceEvent{Family: 4, Proto: 6, SrcPort: 40000, DstPort: 8080, TCPFlags: 0x02, SrcIdentity: 300, DstIdentity: 400}},
 		{"udp_v6", testutil.Packet{Src: netip.MustParseAddr("fd00::1"), Dst: netip.MustParseAddr("fd00:1::53"), Proto: 17, SrcPort: 5353, DstPort: 53, Payload: 10},
 			TraceEvent{Family: 6, Proto: 17, SrcPort: 5353, DstPort: 53, SrcIdentity: 300, DstIdentity: 400}},
+		{"tcp_v6_ext_headers", testutil.Packet{Src: netip.MustParseAddr("fd00::1"), Dst: netip.MustParseAddr("fd00:1::80"), Proto: 6, SrcPort: 41000, DstPort: 443, TCPFlags: 0x02, IPv6ExtHeaders: true},
+			TraceEvent{Family: 6, Proto: 6, SrcPort: 41000, DstPort: 443, TCPFlags: 0x02, SrcIdentity: 300, DstIdentity: 400}},
 		{"icmp_v4_world", testutil.Packet{Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("192.0.2.9"), Proto: 1, ICMPType: 8, ICMPID: 77},
 			TraceEvent{Family: 4, Proto: 1, ICMPType: 8, SrcPort: 77, DstPort: 77, SrcIdentity: 300, DstIdentity: 2}},
 	}

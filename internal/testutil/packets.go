@@ -14,6 +14,9 @@ type Packet struct {
 	ICMPType         uint8
 	ICMPID           uint16
 	Payload          int
+	// IPv6ExtHeaders puts a hop-by-hop and a destination options header
+	// (8 bytes each) between the IPv6 header and L4.
+	IPv6ExtHeaders bool
 }
 
 // Bytes builds an Ethernet frame with an IPv4 or IPv6 header (by Src) and
@@ -56,8 +59,14 @@ func (p Packet) Bytes() []byte {
 	binary.BigEndian.PutUint16(eth[12:], 0x86DD)
 	ip := make([]byte, 40)
 	ip[0] = 6 << 4
-	binary.BigEndian.PutUint16(ip[4:], uint16(len(l4)))
 	ip[6] = p.Proto
+	if p.IPv6ExtHeaders {
+		hop := []byte{60, 0, 1, 4, 0, 0, 0, 0}    // next: destination options; PadN
+		dst := []byte{p.Proto, 0, 1, 4, 0, 0, 0, 0} // next: L4
+		l4 = append(append(hop, dst...), l4...)
+		ip[6] = 0
+	}
+	binary.BigEndian.PutUint16(ip[4:], uint16(len(l4)))
 	ip[7] = 64
 	s, d := p.Src.As16(), p.Dst.As16()
 	copy(ip[8:], s[:])

@@ -77,3 +77,27 @@ func checkAttachedOnce(t *testing.T, eps []*agentpb.Endpoint) {
 		}
 	}
 }
+
+// TestClsactFallback: where tcx is missing the agent attaches with clsact and
+// a direct-action filter; flows are the same, and a restart replaces the
+// filter instead of adding a second one.
+func TestClsactFallback(t *testing.T) {
+	a := newAgent(t, "e2e-tc", "--attach-mode", "tc")
+	a.start()
+	l := labUp(t, a)
+	eps := a.endpoints()
+	for _, ep := range eps {
+		if ep.GetAttachMode() != "tc" {
+			t.Fatalf("%s attached with %q, want tc", ep.GetWorkload(), ep.GetAttachMode())
+		}
+	}
+	checkAttachedOnce(t, eps)
+	a.kill()
+	a.start()
+	checkAttachedOnce(t, a.endpoints())
+	l.run("traffic", "--once")
+	flows := flowsOf(observeJSON(t, a, "--since", "5m", "--to-workload", "catalog", "--protocol", "tcp"))
+	if len(flows) == 0 {
+		t.Fatalf("no flows with clsact attachment; agent log:\n%s", a.log)
+	}
+}
