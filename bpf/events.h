@@ -5,9 +5,28 @@
 
 #include "common.h"
 
-#define EVENT_VERSION 1
+#define EVENT_VERSION 2
 
 #define EVENT_TRACE 1
+#define EVENT_DROP 2
+#define EVENT_POLICY_VERDICT 3
+
+/* Verdicts, numbered as the flow record's Verdict. */
+#define VERDICT_FORWARDED 1
+#define VERDICT_DROPPED 2
+#define VERDICT_AUDIT 3
+
+/* Drop reasons, numbered as the flow record's DropReason. */
+#define DROP_INVALID_SOURCE_IP 132
+#define DROP_POLICY_DENIED 133 /* no rule allows it (default deny) */
+#define DROP_POLICY_DENY 181   /* a deny rule matched */
+
+/* Policy match types, numbered as the flow record's PolicyMatchType. */
+#define MATCH_NONE 0
+#define MATCH_L3_ONLY 1
+#define MATCH_L3_L4 2
+#define MATCH_L4_ONLY 3
+#define MATCH_ALL 4
 
 /* Why a trace event was emitted (monitor aggregation). */
 #define TRACE_REASON_NEW 1       /* first packet of a connection here */
@@ -19,10 +38,10 @@
 #define EVENT_FLAG_NO_L4 0x2 /* no L4 header (fragment, extension headers) */
 
 struct trace_event {
-	__u8 type;    /* EVENT_TRACE */
+	__u8 type;    /* EVENT_* */
 	__u8 version; /* EVENT_VERSION */
 	__u8 obs_point;
-	__u8 reason;
+	__u8 reason; /* TRACE_REASON_*, trace events */
 	__u8 family; /* 4 or 6 */
 	__u8 proto;
 	__u8 tcp_flags; /* flags of this packet */
@@ -37,8 +56,13 @@ struct trace_event {
 	__u32 dst_identity;
 	__u32 pkt_len;
 	__u64 ts_ns;   /* CLOCK_BOOTTIME */
-	__u64 packets; /* packets of this connection since its last event */
+	__u64 packets; /* packets of this connection since its last event (drops: since the last drop event) */
 	__u64 bytes;
 	__u8 saddr[16]; /* IPv4 as IPv4-mapped IPv6 */
 	__u8 daddr[16];
+	__u32 rule_id;     /* the policy rule that decided, 0 for none */
+	__u8 verdict;      /* VERDICT_* */
+	__u8 drop_reason;  /* DROP_*, drop events */
+	__u8 match_type;   /* MATCH_*, policy verdict events */
+	__u8 policy_flags; /* POLICY_F_* of the endpoint, for the enforced direction */
 };

@@ -1,10 +1,13 @@
-/* Trace events: what the datapath saw, sent through the ring buffer. */
+/* Events to the collector: trace (what passed), drop (what did not, rate
+ * limited per connection) and policy verdict (the decision on a connection's
+ * first packet), all through the one ring buffer. */
 #pragma once
 
 #include "aggregate.h"
 #include "configs.h"
 #include "events.h"
 #include "maps.h"
+#include "policy.h"
 
 static __always_inline void count_lost(void)
 {
@@ -28,9 +31,23 @@ static __always_inline __u64 wakeup_flags(void)
 	return avail >= wakeup_bytes && avail < wakeup_bytes + rec ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void emit_trace(const struct packet *p, const struct endpoint_info *ep,
+/* event_meta is what differs between event types. */
+struct event_meta {
+	__u8 type;
+	__u8 reason;
+	__u8 is_reply;
+	__u8 verdict;
+	__u8 drop_reason;
+	__u8 match_type;
+	__u8 policy_flags;
+	__u32 rule_id;
+	__u64 packets;
+	__u64 bytes;
+};
+
+static __always_inline void emit_event(const struct packet *p, const struct endpoint_info *ep,
 				       __u32 src_identity, __u32 dst_identity,
-				       const struct verdict_report *v, __u64 now)
+				       const struct event_meta *m, __u64 now)
 {
 	struct trace_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
@@ -38,14 +55,14 @@ static __always_inline void emit_trace(const struct packet *p, const struct endp
 		count_lost();
 		return;
 	}
-	e->type = EVENT_TRACE;
+	e->type = m->type;
 	e->version = EVENT_VERSION;
 	e->obs_point = p->key.obs_point;
-	e->reason = v->reason;
+	e->reason = m->reason;
 	e->family = p->key.family;
 	e->proto = p->key.proto;
 	e->tcp_flags = p->tcp_flags;
-	e->flags = (v->is_reply ? EVENT_FLAG_REPLY : 0) | (p->flags & PKT_NO_L4 ? EVENT_FLAG_NO_L4 : 0);
+	e->flags = (m->is_reply ? EVENT_FLAG_REPLY : 0) | (p->flags & PKT_NO_L4 ? EVENT_FLAG_NO_L4 : 0);
 	e->icmp_type = p->icmp_type;
 	e->icmp_code = p->icmp_code;
 	e->endpoint_id = ep->endpoint_id;
@@ -56,40 +73,34 @@ static __always_inline void emit_trace(const struct packet *p, const struct endp
 	e->dst_identity = dst_identity;
 	e->pkt_len = p->len;
 	e->ts_ns = now;
-	e->packets = v->packets;
-	e->bytes = v->bytes;
+	e->packets = m->packets;
+	e->bytes = m->bytes;
 	__builtin_memcpy(e->saddr, p->key.saddr, 16);
 	__builtin_memcpy(e->daddr, p->key.daddr, 16);
+	e->rule_id = m->rule_id;
+	e->verdict = m->verdict;
+	e->drop_reason = m->drop_reason;
+	e->match_type = m->match_type;
+	e->policy_flags = m->policy_flags;
 	bpf_ringbuf_submit(e, wakeup_flags());
 }
 
-/* observe runs the trace path for one packet at one observation point. */
-static __always_inline void observe(struct __sk_buff *skb, __u8 obs_point)
+/* drop_due counts a drop and says whether this one gets an event: the first
+ * of a connection attempt, then one per second with the count since. */
+static __always_inline int drop_due(const struct packet *p, __u64 now, __u64 *count)
 {
-	struct packet p = {};
+	struct drop_state *st = bpf_map_lookup_elem(&drop_table, &p->key);
 
-	p.key.obs_point = obs_point;
-	if (parse_packet(skb, &p) < 0)
-		return;
-
-	__u32 ifindex = skb->ifindex;
-	struct endpoint_info *ep = bpf_map_lookup_elem(&endpoints, &ifindex);
-	if (!ep)
-		return;
-
-	__u64 now = bpf_ktime_get_boot_ns();
-	struct verdict_report v = {};
-	aggregate(&p, now, &v);
-	if (!v.reason)
-		return;
-
-	__u32 src_identity, dst_identity;
-	if (obs_point == OBS_FROM_ENDPOINT) {
-		src_identity = ep->identity;
-		dst_identity = v.remote_identity;
-	} else {
-		src_identity = v.remote_identity;
-		dst_identity = ep->identity;
+	if (!st) {
+		struct drop_state fresh = { .last_ns = now };
+		bpf_map_update_elem(&drop_table, &p->key, &fresh, BPF_ANY);
+		*count = 1;
+		return 1;
 	}
-	emit_trace(&p, ep, src_identity, dst_identity, &v, now);
+	__sync_fetch_and_add(&st->count, 1);
+	if (now - st->last_ns < SEC_NS)
+		return 0;
+	*count = __sync_lock_test_and_set(&st->count, 0);
+	st->last_ns = now;
+	return 1;
 }

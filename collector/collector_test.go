@@ -39,10 +39,10 @@ func TestCollectorReadsKernelEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer objs.Close()
-	if err := maps.NewEndpoints(objs.Endpoints).Set(1, 1, 300); err != nil {
+	if err := maps.NewEndpoints(objs.Endpoints).Set(1, 1, 300, []netip.Addr{netip.MustParseAddr("10.0.0.1")}); err != nil {
 		t.Fatal(err)
 	}
-	p := parser.New("test", func() parser.Endpoints { return noEndpoints{} }, noEndpoints{})
+	p := parser.New("test", func() parser.Endpoints { return noEndpoints{} }, noEndpoints{}, nil)
 	c, err := New(Config{NodeName: "test", RingSize: 16, LossInterval: 50 * time.Millisecond}, log, objs.Events, objs.LostEvents, p)
 	if err != nil {
 		t.Fatal(err)

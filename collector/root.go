@@ -133,7 +133,7 @@ func (c *Collector) handle(raw []byte, ev *decoder.TraceEvent) {
 		c.decodeErrors.Add(1)
 		return
 	}
-	f := c.parser.Trace(ev)
+	f := c.parser.Flow(ev)
 	c.ring.Write(ring.Entry{TimeNs: c.parser.WallTime(ev.TimeNs), Flow: f})
 	c.seen.Add(1)
 }

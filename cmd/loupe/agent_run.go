@@ -70,7 +70,7 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	}
 	log.Info("datapath ready", "bpf_root", cfg.PinDir, "endpoints", len(mgr.List()), "aggregation", cfg.Aggregation)
 
-	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids)
+	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids, nil)
 	c, err := collector.New(collector.Config{NodeName: o.nodeName, RingSize: o.flowBuffer, LossInterval: o.lossInterval}, log, a.objs.Events, a.objs.LostEvents, p)
 	if err != nil {
 		return nil, badInput("%v", err)

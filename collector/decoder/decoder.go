@@ -12,11 +12,13 @@ import (
 
 // Event types and the layout version, as EVENT_* in bpf/events.h.
 const (
-	TypeTrace    = 1
-	EventVersion = 1
+	TypeTrace         = 1
+	TypeDrop          = 2
+	TypePolicyVerdict = 3
+	EventVersion      = 2
 
 	// TraceEventSize is sizeof(struct trace_event).
-	TraceEventSize = 88
+	TraceEventSize = 96
 )
 
 // Trace reasons (TRACE_REASON_*) and event flags (EVENT_FLAG_*).
@@ -61,6 +63,11 @@ type TraceEvent struct {
 	Bytes       uint64
 	SrcAddr     [16]byte // IPv4 as IPv4-mapped IPv6
 	DstAddr     [16]byte
+	RuleID      uint32 // the policy rule that decided, 0 for none
+	Verdict     uint8  // as flow.Verdict
+	DropReason  uint8  // as flow.DropReason
+	MatchType   uint8  // as flow.PolicyMatchType
+	PolicyFlags uint8  // the endpoint's POLICY_F_* bits
 }
 
 // Decode fills e from one record.
@@ -68,7 +75,7 @@ func Decode(b []byte, e *TraceEvent) error {
 	if len(b) < 2 {
 		return fmt.Errorf("decode event: %w: %d bytes", ErrShort, len(b))
 	}
-	if b[0] != TypeTrace {
+	if b[0] < TypeTrace || b[0] > TypePolicyVerdict {
 		return fmt.Errorf("decode event: %w %d", ErrUnknownType, b[0])
 	}
 	if b[1] != EventVersion {
@@ -93,6 +100,8 @@ func Decode(b []byte, e *TraceEvent) error {
 	e.Bytes = le.Uint64(b[48:])
 	copy(e.SrcAddr[:], b[56:72])
 	copy(e.DstAddr[:], b[72:88])
+	e.RuleID = le.Uint32(b[88:])
+	e.Verdict, e.DropReason, e.MatchType, e.PolicyFlags = b[92], b[93], b[94], b[95]
 	return nil
 }
 

@@ -36,6 +36,7 @@ func TestLayoutMatchesC(t *testing.T) {
 		TcpFlags: 0x12, Flags: 1, IcmpType: 8, IcmpCode: 9, EndpointId: 0x1011, Sport: 0x1213,
 		Dport: 0x1415, Ifindex: 0x16171819, SrcIdentity: 0x20212223, DstIdentity: 0x24252627,
 		PktLen: 0x28292a2b, TsNs: 0x3031323334353637, Packets: 0x4041424344454647, Bytes: 0x5051525354555657,
+		RuleId: 0x90919293, Verdict: 2, DropReason: 133, MatchType: 3, PolicyFlags: 0x5,
 	}
 	for i := range c.Saddr {
 		c.Saddr[i], c.Daddr[i] = byte(0x60+i), byte(0x80+i)
@@ -54,6 +55,7 @@ func TestLayoutMatchesC(t *testing.T) {
 		EndpointID: c.EndpointId, SrcPort: c.Sport, DstPort: c.Dport, Ifindex: c.Ifindex,
 		SrcIdentity: c.SrcIdentity, DstIdentity: c.DstIdentity, PktLen: c.PktLen, TimeNs: c.TsNs,
 		Packets: c.Packets, Bytes: c.Bytes, SrcAddr: c.Saddr, DstAddr: c.Daddr,
+		RuleID: c.RuleId, Verdict: c.Verdict, DropReason: c.DropReason, MatchType: c.MatchType, PolicyFlags: c.PolicyFlags,
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Fatalf("decoded fields differ from the C layout (-got +want):\n%s", diff)
@@ -73,7 +75,8 @@ func TestKernelEventGolden(t *testing.T) {
 	}
 	defer objs.Close()
 	// BPF_PROG_TEST_RUN runs on the loopback device: make it an endpoint.
-	if err := maps.NewEndpoints(objs.Endpoints).Set(1, 7, 300); err != nil {
+	src4, src6 := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("fd00::1")
+	if err := maps.NewEndpoints(objs.Endpoints).Set(1, 7, 300, []netip.Addr{src4, src6}); err != nil {
 		t.Fatal(err)
 	}
 	ipc := maps.NewIPCache(objs.Ipcache)
@@ -134,7 +137,7 @@ func TestKernelEventGolden(t *testing.T) {
 				t.Errorf("kernel bytes differ from %s:\ngot:\n%swant:\n%s", golden, got, want)
 			}
 			w := tc.want
-			w.Type, w.Version, w.ObsPoint, w.Reason = TypeTrace, EventVersion, 1, ReasonNew
+			w.Type, w.Version, w.ObsPoint, w.Reason, w.Verdict = TypeTrace, EventVersion, 1, ReasonNew, 1
 			w.EndpointID, w.Ifindex, w.PktLen, w.Packets, w.Bytes = 7, 1, uint32(len(data)), 1, uint64(len(data))
 			w.SrcAddr, w.DstAddr = tc.pkt.Src.As16(), tc.pkt.Dst.As16()
 			if tc.pkt.Src.Is4() {

@@ -29,11 +29,18 @@ type IdentityGetter interface {
 	Labels(id uint32) (labels.Set, bool)
 }
 
+// PolicyGetter names the policy behind a datapath rule id. The slice it
+// returns is shared by every flow of that rule and must not be modified.
+type PolicyGetter interface {
+	PolicyNames(ruleID uint32) []string
+}
+
 // Parser is not safe for concurrent use: the collector's reader owns it.
 type Parser struct {
 	node       string
 	endpoints  func() Endpoints
 	identities IdentityGetter
+	policies   PolicyGetter
 	bootOffset int64 // wall clock minus CLOCK_BOOTTIME, in ns
 	idPrefix   uint64
 	seq        uint64
@@ -44,14 +51,15 @@ type Parser struct {
 	byIdentity map[uint32]*flow.Endpoint
 }
 
-// New returns a parser for events of node.
-func New(node string, endpoints func() Endpoints, identities IdentityGetter) *Parser {
+// New returns a parser for events of node. policies may be nil.
+func New(node string, endpoints func() Endpoints, identities IdentityGetter, policies PolicyGetter) *Parser {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return &Parser{
 		node:       node,
 		endpoints:  endpoints,
 		identities: identities,
+		policies:   policies,
 		bootOffset: bootOffset(),
 		// Flow ids are unique per node across restarts: 24 random bits per
 		// agent run, then a 40-bit sequence.
@@ -68,8 +76,9 @@ func bootOffset() int64 {
 // WallTime converts a datapath timestamp to Unix nanoseconds.
 func (p *Parser) WallTime(bootNs uint64) int64 { return p.bootOffset + int64(bootNs) }
 
-// Trace builds the flow of one trace event with a single allocation.
-func (p *Parser) Trace(e *decoder.TraceEvent) *flow.Flow {
+// Flow builds the flow of one event (trace, drop or policy verdict) with a
+// single allocation.
+func (p *Parser) Flow(e *decoder.TraceEvent) *flow.Flow {
 	view := p.endpoints()
 	if view != p.view {
 		p.view, p.byIdentity = view, make(map[uint32]*flow.Endpoint)
@@ -80,9 +89,24 @@ func (p *Parser) Trace(e *decoder.TraceEvent) *flow.Flow {
 	f.Id = p.idPrefix | (p.seq & (1<<40 - 1))
 	p.seq++
 	f.NodeName = p.node
-	f.Verdict = flow.Verdict_FORWARDED
-	f.EventType = flow.EventType_TRACE
-	f.TraceReason = flow.TraceReason(e.Reason)
+	f.Verdict = flow.Verdict(e.Verdict)
+	switch e.Type {
+	case decoder.TypeTrace:
+		f.EventType = flow.EventType_TRACE
+		f.TraceReason = flow.TraceReason(e.Reason)
+	case decoder.TypeDrop:
+		f.EventType = flow.EventType_DROP
+		f.DropReason = flow.DropReason(e.DropReason)
+	case decoder.TypePolicyVerdict:
+		f.EventType = flow.EventType_POLICY_VERDICT
+		f.PolicyMatchType = flow.PolicyMatchType(e.MatchType)
+		if f.Verdict != flow.Verdict_FORWARDED {
+			f.DropReason = flow.DropReason(e.DropReason)
+		}
+	}
+	if e.RuleID != 0 && p.policies != nil {
+		f.PolicyNames = p.policies.PolicyNames(e.RuleID)
+	}
 	f.IsReply = e.Flags&decoder.FlagReply != 0
 	f.Packets, f.Bytes = e.Packets, e.Bytes
 	f.InterfaceIndex = e.Ifindex

@@ -63,14 +63,14 @@ func (ids) Labels(id uint32) (labels.Set, bool) {
 
 func newTestParser() *Parser {
 	v := view{}
-	return New("node-a", func() Endpoints { return v }, ids{})
+	return New("node-a", func() Endpoints { return v }, ids{}, nil)
 }
 
 func event(obs uint8, src, dst netip.Addr, flags uint8) *decoder.TraceEvent {
 	return &decoder.TraceEvent{
 		Type: decoder.TypeTrace, Version: decoder.EventVersion, ObsPoint: obs, Reason: decoder.ReasonNew,
 		Family: 4, Proto: 6, TCPFlags: 0x12, Flags: flags, EndpointID: 1, SrcPort: 8080, DstPort: 41000,
-		Ifindex: 9, SrcIdentity: 301, DstIdentity: 300, Packets: 1, Bytes: 60,
+		Ifindex: 9, SrcIdentity: 301, DstIdentity: 300, Packets: 1, Bytes: 60, Verdict: 1,
 		SrcAddr: netip.AddrFrom16(src.As16()).As16(), DstAddr: netip.AddrFrom16(dst.As16()).As16(),
 	}
 }
@@ -78,7 +78,7 @@ func event(obs uint8, src, dst netip.Addr, flags uint8) *decoder.TraceEvent {
 func TestTraceReplyToEndpoint(t *testing.T) {
 	p := newTestParser()
 	// catalog's SYN-ACK arriving at frontend: a reply, to-endpoint.
-	f := p.Trace(event(2, catIP, feIP, decoder.FlagReply))
+	f := p.Flow(event(2, catIP, feIP, decoder.FlagReply))
 	want := &flow.Flow{
 		NodeName: "node-a", Verdict: flow.Verdict_FORWARDED, EventType: flow.EventType_TRACE,
 		TraceReason: flow.TraceReason_NEW, IsReply: true, Packets: 1, Bytes: 60, InterfaceIndex: 9, InterfaceName: "lxfe",
@@ -102,14 +102,14 @@ func TestTraceWorldIdentity(t *testing.T) {
 	p := newTestParser()
 	e := event(1, feIP, netip.MustParseAddr("192.0.2.1"), 0)
 	e.DstIdentity = 2
-	f := p.Trace(e)
+	f := p.Flow(e)
 	if diff := cmp.Diff(f.GetDestination(), &flow.Endpoint{Identity: 2, Labels: []string{"reserved:world"}}, protocmp.Transform()); diff != "" {
 		t.Fatalf("destination (-got +want):\n%s", diff)
 	}
 	if f.GetTrafficDirection() != flow.TrafficDirection_EGRESS || f.GetSource() != frontend {
 		t.Fatalf("from-endpoint flow: direction %v source %v", f.GetTrafficDirection(), f.GetSource())
 	}
-	if g := p.Trace(e); g.GetId() == f.GetId() {
+	if g := p.Flow(e); g.GetId() == f.GetId() {
 		t.Fatal("two flows share an id")
 	}
 }
@@ -120,6 +120,6 @@ func BenchmarkTrace(b *testing.B) {
 	e := event(2, catIP, feIP, decoder.FlagReply)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = p.Trace(e)
+		_ = p.Flow(e)
 	}
 }

@@ -166,7 +166,7 @@ func (m *Manager) applyLocked(ep *Endpoint, s Spec) error {
 	ep.Namespace, ep.Workload, ep.Labels = s.Namespace, s.Workload, s.Labels
 	ep.Interface, ep.Addresses, ep.Netns, ep.Identity = s.Interface, s.Addresses, s.Netns, ident
 
-	if err := m.epMap.Set(uint32(ep.Ifindex), ep.ID, ident); err != nil {
+	if err := m.epMap.Set(uint32(ep.Ifindex), ep.ID, ident, ep.Addresses); err != nil {
 		return err
 	}
 	for _, a := range ep.Addresses {

@@ -27,7 +27,8 @@ func loadForBench(b *testing.B, agg Aggregation, drain bool) *LoupeObjects {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { objs.Close() })
-	if err := objs.Endpoints.Put(uint32(1), LoupeEndpointInfo{Identity: 300, EndpointId: 1}); err != nil {
+	ep := LoupeEndpointInfo{Identity: 300, EndpointId: 1, Flags: 3, Addr4: v4src.As4(), Addr6: v6src.As16()}
+	if err := objs.Endpoints.Put(uint32(1), ep); err != nil {
 		b.Fatal(err)
 	}
 	k := LoupeIpcacheKey{Prefixlen: 96 + 16, Addr: netip.MustParseAddr("::ffff:10.1.0.0").As16()}

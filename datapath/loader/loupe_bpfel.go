@@ -13,11 +13,40 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type LoupeCtEntry struct {
+	_           structs.HostLayout
+	ExpiresNs   uint64
+	RuleId      uint32
+	TcpFlagsFwd uint8
+	TcpFlagsRev uint8
+	Audit       uint8
+	Pad         uint8
+}
+
+type LoupeCtKey struct {
+	_          structs.HostLayout
+	Saddr      [16]uint8
+	Daddr      [16]uint8
+	Sport      uint16
+	Dport      uint16
+	EndpointId uint16
+	Proto      uint8
+	Dir        uint8
+}
+
+type LoupeDropState struct {
+	_      structs.HostLayout
+	LastNs uint64
+	Count  uint64
+}
+
 type LoupeEndpointInfo struct {
 	_          structs.HostLayout
 	Identity   uint32
 	EndpointId uint16
 	Flags      uint16
+	Addr4      [4]uint8
+	Addr6      [16]uint8
 }
 
 type LoupeFlowKey struct {
@@ -56,6 +85,45 @@ type LoupeIpcacheValue struct {
 	Flags    uint32
 }
 
+type LoupePolicyEndpoint struct {
+	_            structs.HostLayout
+	Flags        uint32
+	PortPrefixes uint32
+}
+
+type LoupePolicyEndpointKey struct {
+	_          structs.HostLayout
+	EndpointId uint16
+	Slot       uint8
+	Pad        uint8
+}
+
+type LoupePolicyKey struct {
+	_          structs.HostLayout
+	Identity   uint32
+	EndpointId uint16
+	Port       uint16
+	Proto      uint8
+	Dir        uint8
+	Prefix     uint8
+	Slot       uint8
+}
+
+type LoupePolicyState struct {
+	_        structs.HostLayout
+	Slot     uint32
+	Pad      uint32
+	Revision uint64
+}
+
+type LoupePolicyValue struct {
+	_      structs.HostLayout
+	RuleId uint32
+	Deny   uint8
+	Audit  uint8
+	Pad    uint16
+}
+
 type LoupeTraceEvent struct {
 	_           structs.HostLayout
 	Type        uint8
@@ -80,17 +148,27 @@ type LoupeTraceEvent struct {
 	Bytes       uint64
 	Saddr       [16]uint8
 	Daddr       [16]uint8
+	RuleId      uint32
+	Verdict     uint8
+	DropReason  uint8
+	MatchType   uint8
+	PolicyFlags uint8
 }
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	LoupeMapConntrack          = "conntrack"
+	LoupeMapDropTable          = "drop_table"
 	LoupeMapEndpoints          = "endpoints"
 	LoupeMapEvents             = "events"
 	LoupeMapFlowTable          = "flow_table"
 	LoupeMapIpcache            = "ipcache"
 	LoupeMapLostEvents         = "lost_events"
+	LoupeMapPolicy             = "policy"
+	LoupeMapPolicyEndpoints    = "policy_endpoints"
+	LoupeMapPolicySlot         = "policy_slot"
 	LoupeProgFromEndpoint      = "from_endpoint"
 	LoupeProgToEndpoint        = "to_endpoint"
 	LoupeVarMonitorAggregation = "monitor_aggregation"
@@ -149,11 +227,16 @@ type LoupeProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type LoupeMapSpecs struct {
-	Endpoints  *ebpf.MapSpec `ebpf:"endpoints"`
-	Events     *ebpf.MapSpec `ebpf:"events"`
-	FlowTable  *ebpf.MapSpec `ebpf:"flow_table"`
-	Ipcache    *ebpf.MapSpec `ebpf:"ipcache"`
-	LostEvents *ebpf.MapSpec `ebpf:"lost_events"`
+	Conntrack       *ebpf.MapSpec `ebpf:"conntrack"`
+	DropTable       *ebpf.MapSpec `ebpf:"drop_table"`
+	Endpoints       *ebpf.MapSpec `ebpf:"endpoints"`
+	Events          *ebpf.MapSpec `ebpf:"events"`
+	FlowTable       *ebpf.MapSpec `ebpf:"flow_table"`
+	Ipcache         *ebpf.MapSpec `ebpf:"ipcache"`
+	LostEvents      *ebpf.MapSpec `ebpf:"lost_events"`
+	Policy          *ebpf.MapSpec `ebpf:"policy"`
+	PolicyEndpoints *ebpf.MapSpec `ebpf:"policy_endpoints"`
+	PolicySlot      *ebpf.MapSpec `ebpf:"policy_slot"`
 }
 
 // LoupeVariableSpecs contains global variables before they are loaded into the kernel.
@@ -186,20 +269,30 @@ func (o *LoupeObjects) Close() error {
 //
 // It can be passed to LoadLoupeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type LoupeMaps struct {
-	Endpoints  *ebpf.Map `ebpf:"endpoints"`
-	Events     *ebpf.Map `ebpf:"events"`
-	FlowTable  *ebpf.Map `ebpf:"flow_table"`
-	Ipcache    *ebpf.Map `ebpf:"ipcache"`
-	LostEvents *ebpf.Map `ebpf:"lost_events"`
+	Conntrack       *ebpf.Map `ebpf:"conntrack"`
+	DropTable       *ebpf.Map `ebpf:"drop_table"`
+	Endpoints       *ebpf.Map `ebpf:"endpoints"`
+	Events          *ebpf.Map `ebpf:"events"`
+	FlowTable       *ebpf.Map `ebpf:"flow_table"`
+	Ipcache         *ebpf.Map `ebpf:"ipcache"`
+	LostEvents      *ebpf.Map `ebpf:"lost_events"`
+	Policy          *ebpf.Map `ebpf:"policy"`
+	PolicyEndpoints *ebpf.Map `ebpf:"policy_endpoints"`
+	PolicySlot      *ebpf.Map `ebpf:"policy_slot"`
 }
 
 func (m *LoupeMaps) Close() error {
 	return _LoupeClose(
+		m.Conntrack,
+		m.DropTable,
 		m.Endpoints,
 		m.Events,
 		m.FlowTable,
 		m.Ipcache,
 		m.LostEvents,
+		m.Policy,
+		m.PolicyEndpoints,
+		m.PolicySlot,
 	)
 }
 

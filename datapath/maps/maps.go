@@ -18,9 +18,25 @@ type Endpoints struct{ m *ebpf.Map }
 // NewEndpoints wraps the loaded endpoints map.
 func NewEndpoints(m *ebpf.Map) *Endpoints { return &Endpoints{m: m} }
 
-// Set records the endpoint behind an interface.
-func (e *Endpoints) Set(ifindex uint32, endpointID uint16, identity uint32) error {
+// Endpoint flags, as ENDPOINT_F_* in bpf/maps.h.
+const (
+	endpointIPv4 = 0x1
+	endpointIPv6 = 0x2
+)
+
+// Set records the endpoint behind an interface with its own addresses (one
+// of each family at most), which are the only sources it may send from.
+func (e *Endpoints) Set(ifindex uint32, endpointID uint16, identity uint32, addrs []netip.Addr) error {
 	v := loader.LoupeEndpointInfo{Identity: identity, EndpointId: endpointID}
+	for _, a := range addrs {
+		if a.Is4() {
+			v.Flags |= endpointIPv4
+			v.Addr4 = a.As4()
+		} else {
+			v.Flags |= endpointIPv6
+			v.Addr6 = a.As16()
+		}
+	}
 	if err := e.m.Put(ifindex, v); err != nil {
 		return fmt.Errorf("update endpoints map: %w", err)
 	}
