@@ -1,0 +1,191 @@
+package maps
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+
+	"github.com/cilium/ebpf"
+
+	"github.com/loupe-dev/loupe/datapath/loader"
+)
+
+// Policy flags of an endpoint, as POLICY_F_* in bpf/maps.h.
+const (
+	PolicyIngress      = 0x1
+	PolicyEgress       = 0x2
+	PolicyIngressAudit = 0x4
+	PolicyEgressAudit  = 0x8
+)
+
+// Rule is one resolved policy entry for the datapath.
+type Rule struct {
+	EndpointID uint16
+	Egress     bool
+	Identity   uint32 // 0: any
+	Proto      uint8  // 0: any (ports must be 0)
+	// PortLo..PortHi, both 0 for any port. ICMP rules carry the type.
+	PortLo, PortHi uint16
+	Deny, Audit    bool
+	RuleID         uint32
+}
+
+// PolicyMaps writes policy revisions into the inactive slot and flips to it,
+// so the datapath sees either the whole old revision or the whole new one.
+type PolicyMaps struct {
+	slot, endpoints, rules *ebpf.Map
+}
+
+// NewPolicyMaps wraps the loaded policy maps.
+func NewPolicyMaps(objs *loader.LoupeObjects) *PolicyMaps {
+	return &PolicyMaps{slot: objs.PolicySlot, endpoints: objs.PolicyEndpoints, rules: objs.Policy}
+}
+
+// Active returns the live slot and revision.
+func (p *PolicyMaps) Active() (slot uint8, revision uint64, err error) {
+	var st loader.LoupePolicyState
+	if err := p.slot.Lookup(uint32(0), &st); err != nil {
+		return 0, 0, fmt.Errorf("read policy slot: %w", err)
+	}
+	return uint8(st.Slot), st.Revision, nil
+}
+
+// Apply installs a revision: endpoint flags and rules go into the inactive
+// slot, the slot is flipped, then the old slot is cleared.
+func (p *PolicyMaps) Apply(revision uint64, flags map[uint16]uint32, rules []Rule) error {
+	cur, _, err := p.Active()
+	if err != nil {
+		return err
+	}
+	next := cur ^ 1
+	if err := p.clear(next); err != nil {
+		return err
+	}
+	keys, vals, prefixes := expand(next, rules)
+	for i := range keys {
+		if err := p.rules.Put(&keys[i], &vals[i]); err != nil {
+			return fmt.Errorf("write policy rule: %w", err)
+		}
+	}
+	for ep, f := range flags {
+		k := loader.LoupePolicyEndpointKey{EndpointId: ep, Slot: next}
+		v := loader.LoupePolicyEndpoint{Flags: f, PortPrefixes: prefixes[ep]}
+		if err := p.endpoints.Put(&k, &v); err != nil {
+			return fmt.Errorf("write policy endpoint: %w", err)
+		}
+	}
+	st := loader.LoupePolicyState{Slot: uint32(next), Revision: revision}
+	if err := p.slot.Put(uint32(0), &st); err != nil {
+		return fmt.Errorf("switch policy slot: %w", err)
+	}
+	return p.clear(cur)
+}
+
+// clear deletes every entry of a slot.
+func (p *PolicyMaps) clear(slot uint8) error {
+	var rk loader.LoupePolicyKey
+	var rv loader.LoupePolicyValue
+	var stale []loader.LoupePolicyKey
+	it := p.rules.Iterate()
+	for it.Next(&rk, &rv) {
+		if rk.Slot == slot {
+			stale = append(stale, rk)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return fmt.Errorf("iterate policy rules: %w", err)
+	}
+	for i := range stale {
+		if err := p.rules.Delete(&stale[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("delete policy rule: %w", err)
+		}
+	}
+	var ek loader.LoupePolicyEndpointKey
+	var ev loader.LoupePolicyEndpoint
+	var staleEPs []loader.LoupePolicyEndpointKey
+	eit := p.endpoints.Iterate()
+	for eit.Next(&ek, &ev) {
+		if ek.Slot == slot {
+			staleEPs = append(staleEPs, ek)
+		}
+	}
+	if err := eit.Err(); err != nil {
+		return fmt.Errorf("iterate policy endpoints: %w", err)
+	}
+	for i := range staleEPs {
+		if err := p.endpoints.Delete(&staleEPs[i]); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+			return fmt.Errorf("delete policy endpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// expand turns rules into map entries: port ranges become aligned
+// power-of-two blocks (prefixes of the 16-bit port), a key matched by both an
+// allow and a deny keeps the deny, and each endpoint gets the set of prefix
+// lengths its rules use, which bounds the datapath's lookups.
+func expand(slot uint8, rules []Rule) ([]loader.LoupePolicyKey, []loader.LoupePolicyValue, map[uint16]uint32) {
+	index := map[loader.LoupePolicyKey]int{}
+	var keys []loader.LoupePolicyKey
+	var vals []loader.LoupePolicyValue
+	prefixes := map[uint16]uint32{}
+	for _, r := range rules {
+		dir := uint8(0)
+		if r.Egress {
+			dir = 1
+		}
+		for _, b := range portBlocks(r) {
+			k := loader.LoupePolicyKey{
+				Identity: r.Identity, EndpointId: r.EndpointID, Port: b.port, Proto: r.Proto,
+				Dir: dir, Prefix: b.prefix, Slot: slot,
+			}
+			v := loader.LoupePolicyValue{RuleId: r.RuleID, Deny: b2u(r.Deny), Audit: b2u(r.Audit)}
+			if r.Proto != 0 {
+				prefixes[r.EndpointID] |= 1 << b.prefix
+			}
+			if i, ok := index[k]; ok {
+				if r.Deny && vals[i].Deny == 0 {
+					vals[i] = v // deny wins
+				}
+				continue
+			}
+			index[k] = len(keys)
+			keys, vals = append(keys, k), append(vals, v)
+		}
+	}
+	return keys, vals, prefixes
+}
+
+type portBlock struct {
+	port   uint16
+	prefix uint8
+}
+
+// portBlocks covers r's port range with the fewest aligned blocks.
+func portBlocks(r Rule) []portBlock {
+	if r.Proto == 0 || (r.PortLo == 0 && r.PortHi == 0) {
+		return []portBlock{{0, 0}}
+	}
+	lo, hi := uint32(r.PortLo), uint32(max(r.PortHi, r.PortLo))
+	if r.Proto == 1 || r.Proto == 58 {
+		lo, hi = lo+1, lo+1 // ICMP: type + 1, so that 0 keeps meaning any
+	}
+	var out []portBlock
+	for lo <= hi {
+		// The largest block aligned at lo that stays within hi.
+		size := uint32(1) << min(bits.TrailingZeros32(lo|1<<16), 16)
+		for lo+size-1 > hi {
+			size >>= 1
+		}
+		out = append(out, portBlock{port: uint16(lo), prefix: uint8(16 - bits.TrailingZeros32(size))})
+		lo += size
+	}
+	return out
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
