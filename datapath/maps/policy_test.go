@@ -253,3 +253,28 @@ func TestPortBlocks(t *testing.T) {
 		}
 	}
 }
+
+func TestConntrackGC(t *testing.T) {
+	f := newFixture(t)
+	ct := NewConntrack(f.objs.Conntrack)
+	if act, _ := f.run(f.objs.ToEndpoint, syn(peerA, local, 443)); act != actOK {
+		t.Fatal("SYN dropped without policy")
+	}
+	deleted, alive, err := ct.GC()
+	if err != nil || deleted != 0 || alive != 1 {
+		t.Fatalf("GC of a fresh table = %d deleted, %d alive, %v; want 0, 1", deleted, alive, err)
+	}
+	// Age the entry past its lifetime.
+	var k loader.LoupeCtKey
+	var v loader.LoupeCtEntry
+	it := f.objs.Conntrack.Iterate()
+	for it.Next(&k, &v) {
+		v.ExpiresNs = 1
+		if err := f.objs.Conntrack.Put(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if deleted, alive, err := ct.GC(); err != nil || deleted != 1 || alive != 0 {
+		t.Fatalf("GC after expiry = %d deleted, %d alive, %v; want 1, 0", deleted, alive, err)
+	}
+}
