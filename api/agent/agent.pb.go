@@ -24,6 +24,513 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ApplyPolicyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// File name, for error messages.
+	File          string `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	Content       []byte `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApplyPolicyRequest) Reset() {
+	*x = ApplyPolicyRequest{}
+	mi := &file_api_agent_agent_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApplyPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApplyPolicyRequest) ProtoMessage() {}
+
+func (x *ApplyPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApplyPolicyRequest.ProtoReflect.Descriptor instead.
+func (*ApplyPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ApplyPolicyRequest) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *ApplyPolicyRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type PolicyRevision struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Revision uint64                 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	// namespace/name of the policies the request applied or deleted.
+	Policies      []string `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyRevision) Reset() {
+	*x = PolicyRevision{}
+	mi := &file_api_agent_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyRevision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyRevision) ProtoMessage() {}
+
+func (x *PolicyRevision) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyRevision.ProtoReflect.Descriptor instead.
+func (*PolicyRevision) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PolicyRevision) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *PolicyRevision) GetPolicies() []string {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+type DeletePolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletePolicyRequest) Reset() {
+	*x = DeletePolicyRequest{}
+	mi := &file_api_agent_agent_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletePolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletePolicyRequest) ProtoMessage() {}
+
+func (x *DeletePolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletePolicyRequest.ProtoReflect.Descriptor instead.
+func (*DeletePolicyRequest) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DeletePolicyRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *DeletePolicyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListPoliciesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPoliciesRequest) Reset() {
+	*x = ListPoliciesRequest{}
+	mi := &file_api_agent_agent_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPoliciesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPoliciesRequest) ProtoMessage() {}
+
+func (x *ListPoliciesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPoliciesRequest.ProtoReflect.Descriptor instead.
+func (*ListPoliciesRequest) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{3}
+}
+
+type Policy struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Name      string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Kind      string                 `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	File      string                 `protobuf:"bytes,4,opt,name=file,proto3" json:"file,omitempty"`
+	// The policy's own YAML document.
+	Source        string `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Policy) Reset() {
+	*x = Policy{}
+	mi := &file_api_agent_agent_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Policy) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Policy) ProtoMessage() {}
+
+func (x *Policy) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Policy.ProtoReflect.Descriptor instead.
+func (*Policy) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Policy) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *Policy) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Policy) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Policy) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *Policy) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+type ListPoliciesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Revision      uint64                 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
+	Policies      []*Policy              `protobuf:"bytes,2,rep,name=policies,proto3" json:"policies,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPoliciesResponse) Reset() {
+	*x = ListPoliciesResponse{}
+	mi := &file_api_agent_agent_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPoliciesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPoliciesResponse) ProtoMessage() {}
+
+func (x *ListPoliciesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPoliciesResponse.ProtoReflect.Descriptor instead.
+func (*ListPoliciesResponse) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ListPoliciesResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ListPoliciesResponse) GetPolicies() []*Policy {
+	if x != nil {
+		return x.Policies
+	}
+	return nil
+}
+
+type ExplainPolicyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Label selectors ("app=frontend,loupe.namespace=shop") picking the
+	// endpoints on each side, or the names world and host.
+	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	To   string `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	// "tcp", "udp", "sctp", "icmp", "icmpv6".
+	Protocol string `protobuf:"bytes,3,opt,name=protocol,proto3" json:"protocol,omitempty"`
+	// Port, or ICMP type.
+	Port          uint32 `protobuf:"varint,4,opt,name=port,proto3" json:"port,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainPolicyRequest) Reset() {
+	*x = ExplainPolicyRequest{}
+	mi := &file_api_agent_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainPolicyRequest) ProtoMessage() {}
+
+func (x *ExplainPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainPolicyRequest.ProtoReflect.Descriptor instead.
+func (*ExplainPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ExplainPolicyRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *ExplainPolicyRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *ExplainPolicyRequest) GetProtocol() string {
+	if x != nil {
+		return x.Protocol
+	}
+	return ""
+}
+
+func (x *ExplainPolicyRequest) GetPort() uint32 {
+	if x != nil {
+		return x.Port
+	}
+	return 0
+}
+
+type ExplainPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Explanations  []*Explanation         `protobuf:"bytes,1,rep,name=explanations,proto3" json:"explanations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainPolicyResponse) Reset() {
+	*x = ExplainPolicyResponse{}
+	mi := &file_api_agent_agent_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainPolicyResponse) ProtoMessage() {}
+
+func (x *ExplainPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainPolicyResponse.ProtoReflect.Descriptor instead.
+func (*ExplainPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ExplainPolicyResponse) GetExplanations() []*Explanation {
+	if x != nil {
+		return x.Explanations
+	}
+	return nil
+}
+
+type Explanation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"` // namespace/workload
+	To            string                 `protobuf:"bytes,2,opt,name=to,proto3" json:"to,omitempty"`
+	Verdict       string                 `protobuf:"bytes,3,opt,name=verdict,proto3" json:"verdict,omitempty"` // "allowed", "denied", "audit"
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`   // which rule, or why by default
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Explanation) Reset() {
+	*x = Explanation{}
+	mi := &file_api_agent_agent_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Explanation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Explanation) ProtoMessage() {}
+
+func (x *Explanation) ProtoReflect() protoreflect.Message {
+	mi := &file_api_agent_agent_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
+func (*Explanation) Descriptor() ([]byte, []int) {
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Explanation) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *Explanation) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *Explanation) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *Explanation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type CreateEndpointRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
@@ -41,7 +548,7 @@ type CreateEndpointRequest struct {
 
 func (x *CreateEndpointRequest) Reset() {
 	*x = CreateEndpointRequest{}
-	mi := &file_api_agent_agent_proto_msgTypes[0]
+	mi := &file_api_agent_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -53,7 +560,7 @@ func (x *CreateEndpointRequest) String() string {
 func (*CreateEndpointRequest) ProtoMessage() {}
 
 func (x *CreateEndpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[0]
+	mi := &file_api_agent_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -66,7 +573,7 @@ func (x *CreateEndpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateEndpointRequest.ProtoReflect.Descriptor instead.
 func (*CreateEndpointRequest) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{0}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateEndpointRequest) GetNamespace() string {
@@ -121,7 +628,7 @@ type DeleteEndpointRequest struct {
 
 func (x *DeleteEndpointRequest) Reset() {
 	*x = DeleteEndpointRequest{}
-	mi := &file_api_agent_agent_proto_msgTypes[1]
+	mi := &file_api_agent_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -133,7 +640,7 @@ func (x *DeleteEndpointRequest) String() string {
 func (*DeleteEndpointRequest) ProtoMessage() {}
 
 func (x *DeleteEndpointRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[1]
+	mi := &file_api_agent_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -146,7 +653,7 @@ func (x *DeleteEndpointRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEndpointRequest.ProtoReflect.Descriptor instead.
 func (*DeleteEndpointRequest) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{1}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeleteEndpointRequest) GetNamespace() string {
@@ -171,7 +678,7 @@ type DeleteEndpointResponse struct {
 
 func (x *DeleteEndpointResponse) Reset() {
 	*x = DeleteEndpointResponse{}
-	mi := &file_api_agent_agent_proto_msgTypes[2]
+	mi := &file_api_agent_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -183,7 +690,7 @@ func (x *DeleteEndpointResponse) String() string {
 func (*DeleteEndpointResponse) ProtoMessage() {}
 
 func (x *DeleteEndpointResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[2]
+	mi := &file_api_agent_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -196,7 +703,7 @@ func (x *DeleteEndpointResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteEndpointResponse.ProtoReflect.Descriptor instead.
 func (*DeleteEndpointResponse) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{2}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{11}
 }
 
 type ListEndpointsRequest struct {
@@ -207,7 +714,7 @@ type ListEndpointsRequest struct {
 
 func (x *ListEndpointsRequest) Reset() {
 	*x = ListEndpointsRequest{}
-	mi := &file_api_agent_agent_proto_msgTypes[3]
+	mi := &file_api_agent_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -219,7 +726,7 @@ func (x *ListEndpointsRequest) String() string {
 func (*ListEndpointsRequest) ProtoMessage() {}
 
 func (x *ListEndpointsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[3]
+	mi := &file_api_agent_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -232,7 +739,7 @@ func (x *ListEndpointsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEndpointsRequest.ProtoReflect.Descriptor instead.
 func (*ListEndpointsRequest) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{3}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{12}
 }
 
 type ListEndpointsResponse struct {
@@ -244,7 +751,7 @@ type ListEndpointsResponse struct {
 
 func (x *ListEndpointsResponse) Reset() {
 	*x = ListEndpointsResponse{}
-	mi := &file_api_agent_agent_proto_msgTypes[4]
+	mi := &file_api_agent_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -256,7 +763,7 @@ func (x *ListEndpointsResponse) String() string {
 func (*ListEndpointsResponse) ProtoMessage() {}
 
 func (x *ListEndpointsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[4]
+	mi := &file_api_agent_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -269,7 +776,7 @@ func (x *ListEndpointsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEndpointsResponse.ProtoReflect.Descriptor instead.
 func (*ListEndpointsResponse) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{4}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListEndpointsResponse) GetEndpoints() []*Endpoint {
@@ -292,13 +799,17 @@ type Endpoint struct {
 	Netns          string                 `protobuf:"bytes,9,opt,name=netns,proto3" json:"netns,omitempty"`
 	State          string                 `protobuf:"bytes,10,opt,name=state,proto3" json:"state,omitempty"`                             // "ready", or why not
 	AttachMode     string                 `protobuf:"bytes,11,opt,name=attach_mode,json=attachMode,proto3" json:"attach_mode,omitempty"` // "tcx" or "tc" (clsact)
+	// Policy enforcement per direction: "off", "enforced" or "audit".
+	PolicyIngress  string `protobuf:"bytes,12,opt,name=policy_ingress,json=policyIngress,proto3" json:"policy_ingress,omitempty"`
+	PolicyEgress   string `protobuf:"bytes,13,opt,name=policy_egress,json=policyEgress,proto3" json:"policy_egress,omitempty"`
+	PolicyRevision uint64 `protobuf:"varint,14,opt,name=policy_revision,json=policyRevision,proto3" json:"policy_revision,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Endpoint) Reset() {
 	*x = Endpoint{}
-	mi := &file_api_agent_agent_proto_msgTypes[5]
+	mi := &file_api_agent_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -310,7 +821,7 @@ func (x *Endpoint) String() string {
 func (*Endpoint) ProtoMessage() {}
 
 func (x *Endpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[5]
+	mi := &file_api_agent_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -323,7 +834,7 @@ func (x *Endpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Endpoint.ProtoReflect.Descriptor instead.
 func (*Endpoint) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{5}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Endpoint) GetId() uint32 {
@@ -403,6 +914,27 @@ func (x *Endpoint) GetAttachMode() string {
 	return ""
 }
 
+func (x *Endpoint) GetPolicyIngress() string {
+	if x != nil {
+		return x.PolicyIngress
+	}
+	return ""
+}
+
+func (x *Endpoint) GetPolicyEgress() string {
+	if x != nil {
+		return x.PolicyEgress
+	}
+	return ""
+}
+
+func (x *Endpoint) GetPolicyRevision() uint64 {
+	if x != nil {
+		return x.PolicyRevision
+	}
+	return 0
+}
+
 type ListIdentitiesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -411,7 +943,7 @@ type ListIdentitiesRequest struct {
 
 func (x *ListIdentitiesRequest) Reset() {
 	*x = ListIdentitiesRequest{}
-	mi := &file_api_agent_agent_proto_msgTypes[6]
+	mi := &file_api_agent_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +955,7 @@ func (x *ListIdentitiesRequest) String() string {
 func (*ListIdentitiesRequest) ProtoMessage() {}
 
 func (x *ListIdentitiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[6]
+	mi := &file_api_agent_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +968,7 @@ func (x *ListIdentitiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentitiesRequest.ProtoReflect.Descriptor instead.
 func (*ListIdentitiesRequest) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{6}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{15}
 }
 
 type ListIdentitiesResponse struct {
@@ -448,7 +980,7 @@ type ListIdentitiesResponse struct {
 
 func (x *ListIdentitiesResponse) Reset() {
 	*x = ListIdentitiesResponse{}
-	mi := &file_api_agent_agent_proto_msgTypes[7]
+	mi := &file_api_agent_agent_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -460,7 +992,7 @@ func (x *ListIdentitiesResponse) String() string {
 func (*ListIdentitiesResponse) ProtoMessage() {}
 
 func (x *ListIdentitiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[7]
+	mi := &file_api_agent_agent_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -473,7 +1005,7 @@ func (x *ListIdentitiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIdentitiesResponse.ProtoReflect.Descriptor instead.
 func (*ListIdentitiesResponse) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{7}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListIdentitiesResponse) GetIdentities() []*Identity {
@@ -495,7 +1027,7 @@ type Identity struct {
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_api_agent_agent_proto_msgTypes[8]
+	mi := &file_api_agent_agent_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +1039,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_api_agent_agent_proto_msgTypes[8]
+	mi := &file_api_agent_agent_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +1052,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_api_agent_agent_proto_rawDescGZIP(), []int{8}
+	return file_api_agent_agent_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Identity) GetId() uint32 {
@@ -555,7 +1087,38 @@ var File_api_agent_agent_proto protoreflect.FileDescriptor
 
 const file_api_agent_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x15api/agent/agent.proto\x12\x0eloupe.agent.v1\"\xb2\x02\n" +
+	"\x15api/agent/agent.proto\x12\x0eloupe.agent.v1\"B\n" +
+	"\x12ApplyPolicyRequest\x12\x12\n" +
+	"\x04file\x18\x01 \x01(\tR\x04file\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"H\n" +
+	"\x0ePolicyRevision\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\x12\x1a\n" +
+	"\bpolicies\x18\x02 \x03(\tR\bpolicies\"G\n" +
+	"\x13DeletePolicyRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x15\n" +
+	"\x13ListPoliciesRequest\"z\n" +
+	"\x06Policy\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04file\x18\x04 \x01(\tR\x04file\x12\x16\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\"f\n" +
+	"\x14ListPoliciesResponse\x12\x1a\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\x122\n" +
+	"\bpolicies\x18\x02 \x03(\v2\x16.loupe.agent.v1.PolicyR\bpolicies\"j\n" +
+	"\x14ExplainPolicyRequest\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x1a\n" +
+	"\bprotocol\x18\x03 \x01(\tR\bprotocol\x12\x12\n" +
+	"\x04port\x18\x04 \x01(\rR\x04port\"X\n" +
+	"\x15ExplainPolicyResponse\x12?\n" +
+	"\fexplanations\x18\x01 \x03(\v2\x1b.loupe.agent.v1.ExplanationR\fexplanations\"c\n" +
+	"\vExplanation\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\x12\x18\n" +
+	"\averdict\x18\x03 \x01(\tR\averdict\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xb2\x02\n" +
 	"\x15CreateEndpointRequest\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1a\n" +
 	"\bworkload\x18\x02 \x01(\tR\bworkload\x12I\n" +
@@ -572,7 +1135,7 @@ const file_api_agent_agent_proto_rawDesc = "" +
 	"\x16DeleteEndpointResponse\"\x16\n" +
 	"\x14ListEndpointsRequest\"O\n" +
 	"\x15ListEndpointsResponse\x126\n" +
-	"\tendpoints\x18\x01 \x03(\v2\x18.loupe.agent.v1.EndpointR\tendpoints\"\xa4\x03\n" +
+	"\tendpoints\x18\x01 \x03(\v2\x18.loupe.agent.v1.EndpointR\tendpoints\"\x99\x04\n" +
 	"\bEndpoint\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1a\n" +
@@ -586,7 +1149,10 @@ const file_api_agent_agent_proto_rawDesc = "" +
 	"\x05state\x18\n" +
 	" \x01(\tR\x05state\x12\x1f\n" +
 	"\vattach_mode\x18\v \x01(\tR\n" +
-	"attachMode\x1a9\n" +
+	"attachMode\x12%\n" +
+	"\x0epolicy_ingress\x18\f \x01(\tR\rpolicyIngress\x12#\n" +
+	"\rpolicy_egress\x18\r \x01(\tR\fpolicyEgress\x12'\n" +
+	"\x0fpolicy_revision\x18\x0e \x01(\x04R\x0epolicyRevision\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x17\n" +
@@ -599,12 +1165,16 @@ const file_api_agent_agent_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x16\n" +
 	"\x06labels\x18\x02 \x03(\tR\x06labels\x12\x1a\n" +
 	"\breserved\x18\x03 \x01(\bR\breserved\x12\x1c\n" +
-	"\tendpoints\x18\x04 \x01(\rR\tendpoints2\xfa\x02\n" +
+	"\tendpoints\x18\x04 \x01(\rR\tendpoints2\xdb\x05\n" +
 	"\x05Agent\x12Q\n" +
 	"\x0eCreateEndpoint\x12%.loupe.agent.v1.CreateEndpointRequest\x1a\x18.loupe.agent.v1.Endpoint\x12_\n" +
 	"\x0eDeleteEndpoint\x12%.loupe.agent.v1.DeleteEndpointRequest\x1a&.loupe.agent.v1.DeleteEndpointResponse\x12\\\n" +
 	"\rListEndpoints\x12$.loupe.agent.v1.ListEndpointsRequest\x1a%.loupe.agent.v1.ListEndpointsResponse\x12_\n" +
-	"\x0eListIdentities\x12%.loupe.agent.v1.ListIdentitiesRequest\x1a&.loupe.agent.v1.ListIdentitiesResponseB&Z$github.com/loupe-dev/loupe/api/agentb\x06proto3"
+	"\x0eListIdentities\x12%.loupe.agent.v1.ListIdentitiesRequest\x1a&.loupe.agent.v1.ListIdentitiesResponse\x12Q\n" +
+	"\vApplyPolicy\x12\".loupe.agent.v1.ApplyPolicyRequest\x1a\x1e.loupe.agent.v1.PolicyRevision\x12S\n" +
+	"\fDeletePolicy\x12#.loupe.agent.v1.DeletePolicyRequest\x1a\x1e.loupe.agent.v1.PolicyRevision\x12Y\n" +
+	"\fListPolicies\x12#.loupe.agent.v1.ListPoliciesRequest\x1a$.loupe.agent.v1.ListPoliciesResponse\x12\\\n" +
+	"\rExplainPolicy\x12$.loupe.agent.v1.ExplainPolicyRequest\x1a%.loupe.agent.v1.ExplainPolicyResponseB&Z$github.com/loupe-dev/loupe/api/agentb\x06proto3"
 
 var (
 	file_api_agent_agent_proto_rawDescOnce sync.Once
@@ -618,38 +1188,57 @@ func file_api_agent_agent_proto_rawDescGZIP() []byte {
 	return file_api_agent_agent_proto_rawDescData
 }
 
-var file_api_agent_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_api_agent_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_api_agent_agent_proto_goTypes = []any{
-	(*CreateEndpointRequest)(nil),  // 0: loupe.agent.v1.CreateEndpointRequest
-	(*DeleteEndpointRequest)(nil),  // 1: loupe.agent.v1.DeleteEndpointRequest
-	(*DeleteEndpointResponse)(nil), // 2: loupe.agent.v1.DeleteEndpointResponse
-	(*ListEndpointsRequest)(nil),   // 3: loupe.agent.v1.ListEndpointsRequest
-	(*ListEndpointsResponse)(nil),  // 4: loupe.agent.v1.ListEndpointsResponse
-	(*Endpoint)(nil),               // 5: loupe.agent.v1.Endpoint
-	(*ListIdentitiesRequest)(nil),  // 6: loupe.agent.v1.ListIdentitiesRequest
-	(*ListIdentitiesResponse)(nil), // 7: loupe.agent.v1.ListIdentitiesResponse
-	(*Identity)(nil),               // 8: loupe.agent.v1.Identity
-	nil,                            // 9: loupe.agent.v1.CreateEndpointRequest.LabelsEntry
-	nil,                            // 10: loupe.agent.v1.Endpoint.LabelsEntry
+	(*ApplyPolicyRequest)(nil),     // 0: loupe.agent.v1.ApplyPolicyRequest
+	(*PolicyRevision)(nil),         // 1: loupe.agent.v1.PolicyRevision
+	(*DeletePolicyRequest)(nil),    // 2: loupe.agent.v1.DeletePolicyRequest
+	(*ListPoliciesRequest)(nil),    // 3: loupe.agent.v1.ListPoliciesRequest
+	(*Policy)(nil),                 // 4: loupe.agent.v1.Policy
+	(*ListPoliciesResponse)(nil),   // 5: loupe.agent.v1.ListPoliciesResponse
+	(*ExplainPolicyRequest)(nil),   // 6: loupe.agent.v1.ExplainPolicyRequest
+	(*ExplainPolicyResponse)(nil),  // 7: loupe.agent.v1.ExplainPolicyResponse
+	(*Explanation)(nil),            // 8: loupe.agent.v1.Explanation
+	(*CreateEndpointRequest)(nil),  // 9: loupe.agent.v1.CreateEndpointRequest
+	(*DeleteEndpointRequest)(nil),  // 10: loupe.agent.v1.DeleteEndpointRequest
+	(*DeleteEndpointResponse)(nil), // 11: loupe.agent.v1.DeleteEndpointResponse
+	(*ListEndpointsRequest)(nil),   // 12: loupe.agent.v1.ListEndpointsRequest
+	(*ListEndpointsResponse)(nil),  // 13: loupe.agent.v1.ListEndpointsResponse
+	(*Endpoint)(nil),               // 14: loupe.agent.v1.Endpoint
+	(*ListIdentitiesRequest)(nil),  // 15: loupe.agent.v1.ListIdentitiesRequest
+	(*ListIdentitiesResponse)(nil), // 16: loupe.agent.v1.ListIdentitiesResponse
+	(*Identity)(nil),               // 17: loupe.agent.v1.Identity
+	nil,                            // 18: loupe.agent.v1.CreateEndpointRequest.LabelsEntry
+	nil,                            // 19: loupe.agent.v1.Endpoint.LabelsEntry
 }
 var file_api_agent_agent_proto_depIdxs = []int32{
-	9,  // 0: loupe.agent.v1.CreateEndpointRequest.labels:type_name -> loupe.agent.v1.CreateEndpointRequest.LabelsEntry
-	5,  // 1: loupe.agent.v1.ListEndpointsResponse.endpoints:type_name -> loupe.agent.v1.Endpoint
-	10, // 2: loupe.agent.v1.Endpoint.labels:type_name -> loupe.agent.v1.Endpoint.LabelsEntry
-	8,  // 3: loupe.agent.v1.ListIdentitiesResponse.identities:type_name -> loupe.agent.v1.Identity
-	0,  // 4: loupe.agent.v1.Agent.CreateEndpoint:input_type -> loupe.agent.v1.CreateEndpointRequest
-	1,  // 5: loupe.agent.v1.Agent.DeleteEndpoint:input_type -> loupe.agent.v1.DeleteEndpointRequest
-	3,  // 6: loupe.agent.v1.Agent.ListEndpoints:input_type -> loupe.agent.v1.ListEndpointsRequest
-	6,  // 7: loupe.agent.v1.Agent.ListIdentities:input_type -> loupe.agent.v1.ListIdentitiesRequest
-	5,  // 8: loupe.agent.v1.Agent.CreateEndpoint:output_type -> loupe.agent.v1.Endpoint
-	2,  // 9: loupe.agent.v1.Agent.DeleteEndpoint:output_type -> loupe.agent.v1.DeleteEndpointResponse
-	4,  // 10: loupe.agent.v1.Agent.ListEndpoints:output_type -> loupe.agent.v1.ListEndpointsResponse
-	7,  // 11: loupe.agent.v1.Agent.ListIdentities:output_type -> loupe.agent.v1.ListIdentitiesResponse
-	8,  // [8:12] is the sub-list for method output_type
-	4,  // [4:8] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	4,  // 0: loupe.agent.v1.ListPoliciesResponse.policies:type_name -> loupe.agent.v1.Policy
+	8,  // 1: loupe.agent.v1.ExplainPolicyResponse.explanations:type_name -> loupe.agent.v1.Explanation
+	18, // 2: loupe.agent.v1.CreateEndpointRequest.labels:type_name -> loupe.agent.v1.CreateEndpointRequest.LabelsEntry
+	14, // 3: loupe.agent.v1.ListEndpointsResponse.endpoints:type_name -> loupe.agent.v1.Endpoint
+	19, // 4: loupe.agent.v1.Endpoint.labels:type_name -> loupe.agent.v1.Endpoint.LabelsEntry
+	17, // 5: loupe.agent.v1.ListIdentitiesResponse.identities:type_name -> loupe.agent.v1.Identity
+	9,  // 6: loupe.agent.v1.Agent.CreateEndpoint:input_type -> loupe.agent.v1.CreateEndpointRequest
+	10, // 7: loupe.agent.v1.Agent.DeleteEndpoint:input_type -> loupe.agent.v1.DeleteEndpointRequest
+	12, // 8: loupe.agent.v1.Agent.ListEndpoints:input_type -> loupe.agent.v1.ListEndpointsRequest
+	15, // 9: loupe.agent.v1.Agent.ListIdentities:input_type -> loupe.agent.v1.ListIdentitiesRequest
+	0,  // 10: loupe.agent.v1.Agent.ApplyPolicy:input_type -> loupe.agent.v1.ApplyPolicyRequest
+	2,  // 11: loupe.agent.v1.Agent.DeletePolicy:input_type -> loupe.agent.v1.DeletePolicyRequest
+	3,  // 12: loupe.agent.v1.Agent.ListPolicies:input_type -> loupe.agent.v1.ListPoliciesRequest
+	6,  // 13: loupe.agent.v1.Agent.ExplainPolicy:input_type -> loupe.agent.v1.ExplainPolicyRequest
+	14, // 14: loupe.agent.v1.Agent.CreateEndpoint:output_type -> loupe.agent.v1.Endpoint
+	11, // 15: loupe.agent.v1.Agent.DeleteEndpoint:output_type -> loupe.agent.v1.DeleteEndpointResponse
+	13, // 16: loupe.agent.v1.Agent.ListEndpoints:output_type -> loupe.agent.v1.ListEndpointsResponse
+	16, // 17: loupe.agent.v1.Agent.ListIdentities:output_type -> loupe.agent.v1.ListIdentitiesResponse
+	1,  // 18: loupe.agent.v1.Agent.ApplyPolicy:output_type -> loupe.agent.v1.PolicyRevision
+	1,  // 19: loupe.agent.v1.Agent.DeletePolicy:output_type -> loupe.agent.v1.PolicyRevision
+	5,  // 20: loupe.agent.v1.Agent.ListPolicies:output_type -> loupe.agent.v1.ListPoliciesResponse
+	7,  // 21: loupe.agent.v1.Agent.ExplainPolicy:output_type -> loupe.agent.v1.ExplainPolicyResponse
+	14, // [14:22] is the sub-list for method output_type
+	6,  // [6:14] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_api_agent_agent_proto_init() }
@@ -663,7 +1252,7 @@ func file_api_agent_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_agent_agent_proto_rawDesc), len(file_api_agent_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   11,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
