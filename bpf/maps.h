@@ -131,6 +131,9 @@ struct policy_endpoint_key {
 struct policy_endpoint {
 	__u32 flags;         /* POLICY_F_* */
 	__u32 port_prefixes; /* bit k: some rule uses a /k port prefix (0..16) */
+	/* Rule ids reported for default-deny drops, per direction, so flows
+	 * name the policies that put the endpoint into default deny. */
+	__u32 default_rule[2];
 };
 
 struct {

@@ -111,5 +111,6 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 		return; /* forwarded; audit only changes what would be dropped */
 	}
 	res->drop_reason = DROP_POLICY_DENIED;
+	res->rule_id = pe->default_rule[dir & 1];
 	res->verdict = pe->flags & audit_flag ? VERDICT_AUDIT : VERDICT_DROPPED;
 }

@@ -17,10 +17,14 @@ import (
 	"github.com/loupe-dev/loupe/collector"
 	observersrv "github.com/loupe-dev/loupe/collector/observer"
 	"github.com/loupe-dev/loupe/collector/parser"
+	"github.com/loupe-dev/loupe/datapath/agentapi"
 	"github.com/loupe-dev/loupe/datapath/bpffs"
+	"github.com/loupe-dev/loupe/datapath/ctgc"
 	"github.com/loupe-dev/loupe/datapath/endpoint"
+	"github.com/loupe-dev/loupe/datapath/enforce"
 	"github.com/loupe-dev/loupe/datapath/identity"
 	"github.com/loupe-dev/loupe/datapath/loader"
+	"github.com/loupe-dev/loupe/datapath/maps"
 )
 
 // agent holds the running parts, stopped in reverse order of their start.
@@ -29,6 +33,7 @@ type agent struct {
 	lock      *os.File
 	objs      *loader.LoupeObjects
 	collector *collector.Collector
+	ctgc      *ctgc.Collector
 	grpc      *grpc.Server
 	listeners []net.Listener
 }
@@ -68,9 +73,21 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	if err := mgr.Restore(); err != nil {
 		return nil, err
 	}
-	log.Info("datapath ready", "bpf_root", cfg.PinDir, "endpoints", len(mgr.List()), "aggregation", cfg.Aggregation)
+	enf, err := enforce.New(enforce.Config{
+		StateDir: o.stateDir, Log: log, Endpoints: mgr, IDs: ids,
+		Maps: maps.NewPolicyMaps(a.objs), IPCache: maps.NewIPCache(a.objs.Ipcache),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := enf.Resolve(); err != nil {
+		return nil, err
+	}
+	a.ctgc = ctgc.New(maps.NewConntrack(a.objs.Conntrack), 30*time.Second, log)
+	a.ctgc.Start()
+	log.Info("datapath ready", "bpf_root", cfg.PinDir, "endpoints", len(mgr.List()), "aggregation", cfg.Aggregation, "policy_revision", enf.Revision())
 
-	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids, nil)
+	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids, enf)
 	c, err := collector.New(collector.Config{NodeName: o.nodeName, RingSize: o.flowBuffer, LossInterval: o.lossInterval}, log, a.objs.Events, a.objs.LostEvents, p)
 	if err != nil {
 		return nil, badInput("%v", err)
@@ -82,7 +99,7 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 
 	a.grpc = grpc.NewServer()
 	observer.RegisterObserverServer(a.grpc, observersrv.NewServer(c, o.nodeName, version, cfg.Aggregation.String()))
-	agentpb.RegisterAgentServer(a.grpc, endpoint.NewServer(mgr, ids))
+	agentpb.RegisterAgentServer(a.grpc, agentapi.NewServer(mgr, ids, enf))
 	if o.socket != "" {
 		l, err := listenUnix(o.socket)
 		if err != nil {
@@ -125,6 +142,9 @@ func (a *agent) stop() error {
 	}
 	if a.collector != nil {
 		errs = append(errs, a.collector.Stop())
+	}
+	if a.ctgc != nil {
+		a.ctgc.Stop()
 	}
 	if a.objs != nil {
 		errs = append(errs, a.objs.Close())

@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 		newEndpointCmd(),
 		newIdentityCmd(),
 		newLabCmd(),
+		newPolicy(),
 		newVersionCmd(),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors too.
@@ -58,6 +59,14 @@ func wrapArgs(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		wrapArgs(sub)
 	}
+}
+
+// newPolicy is `loupe policy`: offline validate and explain, and the
+// subcommands that ask the agent.
+func newPolicy() *cobra.Command {
+	cmd := newPolicyCmd()
+	addAgentPolicyCmds(cmd)
+	return cmd
 }
 
 func newVersionCmd() *cobra.Command {

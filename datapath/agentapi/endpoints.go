@@ -1,4 +1,6 @@
-package endpoint
+// Package agentapi serves the Agent gRPC API: endpoints, identities and
+// policies of this node.
+package agentapi
 
 import (
 	"context"
@@ -10,22 +12,28 @@ import (
 	"google.golang.org/grpc/status"
 
 	agentpb "github.com/loupe-dev/loupe/api/agent"
+	"github.com/loupe-dev/loupe/datapath/endpoint"
+	"github.com/loupe-dev/loupe/datapath/enforce"
 	"github.com/loupe-dev/loupe/datapath/identity"
+	"github.com/loupe-dev/loupe/datapath/policy"
 )
 
-// Server serves the Agent API (endpoints and identities) over gRPC.
+// Server implements agentpb.AgentServer.
 type Server struct {
 	agentpb.UnimplementedAgentServer
-	m   *Manager
+	m   *endpoint.Manager
 	ids *identity.Allocator
+	enf *enforce.Enforcer
 }
 
-// NewServer serves m and ids.
-func NewServer(m *Manager, ids *identity.Allocator) *Server { return &Server{m: m, ids: ids} }
+// NewServer serves the endpoints, identities and policies of the node.
+func NewServer(m *endpoint.Manager, ids *identity.Allocator, enf *enforce.Enforcer) *Server {
+	return &Server{m: m, ids: ids, enf: enf}
+}
 
 // CreateEndpoint registers a workload.
 func (s *Server) CreateEndpoint(_ context.Context, req *agentpb.CreateEndpointRequest) (*agentpb.Endpoint, error) {
-	spec := Spec{Namespace: req.GetNamespace(), Workload: req.GetWorkload(), Labels: req.GetLabels(), Interface: req.GetInterfaceName(), Netns: req.GetNetns()}
+	spec := endpoint.Spec{Namespace: req.GetNamespace(), Workload: req.GetWorkload(), Labels: req.GetLabels(), Interface: req.GetInterfaceName(), Netns: req.GetNetns()}
 	for _, a := range req.GetAddresses() {
 		ip, err := netip.ParseAddr(a)
 		if err != nil {
@@ -37,13 +45,21 @@ func (s *Server) CreateEndpoint(_ context.Context, req *agentpb.CreateEndpointRe
 	if err != nil {
 		return nil, grpcError(err)
 	}
-	return toProto(ep), nil
+	// A new endpoint (and perhaps a new identity) changes what every
+	// policy selects.
+	if err := s.enf.Resolve(); err != nil {
+		return nil, status.Errorf(codes.Internal, "enforce policy for the new endpoint: %v", err)
+	}
+	return s.toProto(ep), nil
 }
 
 // DeleteEndpoint removes a workload.
 func (s *Server) DeleteEndpoint(_ context.Context, req *agentpb.DeleteEndpointRequest) (*agentpb.DeleteEndpointResponse, error) {
 	if err := s.m.Delete(req.GetNamespace(), req.GetWorkload()); err != nil {
 		return nil, grpcError(err)
+	}
+	if err := s.enf.Resolve(); err != nil {
+		return nil, status.Errorf(codes.Internal, "enforce policy without the endpoint: %v", err)
 	}
 	return &agentpb.DeleteEndpointResponse{}, nil
 }
@@ -52,7 +68,7 @@ func (s *Server) DeleteEndpoint(_ context.Context, req *agentpb.DeleteEndpointRe
 func (s *Server) ListEndpoints(context.Context, *agentpb.ListEndpointsRequest) (*agentpb.ListEndpointsResponse, error) {
 	resp := &agentpb.ListEndpointsResponse{}
 	for _, ep := range s.m.List() {
-		resp.Endpoints = append(resp.Endpoints, toProto(ep))
+		resp.Endpoints = append(resp.Endpoints, s.toProto(ep))
 	}
 	return resp, nil
 }
@@ -72,12 +88,14 @@ func (s *Server) ListIdentities(context.Context, *agentpb.ListIdentitiesRequest)
 	return resp, nil
 }
 
-func toProto(ep Endpoint) *agentpb.Endpoint {
+func (s *Server) toProto(ep endpoint.Endpoint) *agentpb.Endpoint {
 	out := &agentpb.Endpoint{
 		Id: uint32(ep.ID), Namespace: ep.Namespace, Workload: ep.Workload, Labels: ep.Labels,
 		Identity: ep.Identity, InterfaceName: ep.Interface, InterfaceIndex: uint32(ep.Ifindex),
 		Netns: ep.Netns, State: "ready", AttachMode: ep.AttachMode,
 	}
+	out.PolicyIngress, out.PolicyEgress = s.enf.EndpointState(ep.ID)
+	out.PolicyRevision = s.enf.Revision()
 	for _, a := range ep.Addresses {
 		out.Addresses = append(out.Addresses, a.String())
 	}
@@ -86,9 +104,9 @@ func toProto(ep Endpoint) *agentpb.Endpoint {
 
 func grpcError(err error) error {
 	switch {
-	case errors.Is(err, ErrInvalid):
+	case errors.Is(err, endpoint.ErrInvalid), errors.Is(err, policy.ErrInvalidPolicy):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, endpoint.ErrNotFound), errors.Is(err, enforce.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	}
 	return status.Error(codes.Internal, err.Error())

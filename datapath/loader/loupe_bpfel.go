@@ -89,6 +89,7 @@ type LoupePolicyEndpoint struct {
 	_            structs.HostLayout
 	Flags        uint32
 	PortPrefixes uint32
+	DefaultRule  [2]uint32
 }
 
 type LoupePolicyEndpointKey struct {

@@ -50,9 +50,17 @@ func (p *PolicyMaps) Active() (slot uint8, revision uint64, err error) {
 	return uint8(st.Slot), st.Revision, nil
 }
 
+// EndpointPolicy is what the datapath needs of one endpoint besides rules.
+type EndpointPolicy struct {
+	Flags uint32 // Policy* bits
+	// DefaultRule names, per direction (0 ingress, 1 egress), the rule id
+	// reported when the default deny drops a connection.
+	DefaultRule [2]uint32
+}
+
 // Apply installs a revision: endpoint flags and rules go into the inactive
 // slot, the slot is flipped, then the old slot is cleared.
-func (p *PolicyMaps) Apply(revision uint64, flags map[uint16]uint32, rules []Rule) error {
+func (p *PolicyMaps) Apply(revision uint64, eps map[uint16]EndpointPolicy, rules []Rule) error {
 	cur, _, err := p.Active()
 	if err != nil {
 		return err
@@ -67,9 +75,9 @@ func (p *PolicyMaps) Apply(revision uint64, flags map[uint16]uint32, rules []Rul
 			return fmt.Errorf("write policy rule: %w", err)
 		}
 	}
-	for ep, f := range flags {
+	for ep, e := range eps {
 		k := loader.LoupePolicyEndpointKey{EndpointId: ep, Slot: next}
-		v := loader.LoupePolicyEndpoint{Flags: f, PortPrefixes: prefixes[ep]}
+		v := loader.LoupePolicyEndpoint{Flags: e.Flags, PortPrefixes: prefixes[ep], DefaultRule: e.DefaultRule}
 		if err := p.endpoints.Put(&k, &v); err != nil {
 			return fmt.Errorf("write policy endpoint: %w", err)
 		}

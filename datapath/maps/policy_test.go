@@ -63,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) apply(flags uint32, rules ...Rule) {
 	f.t.Helper()
 	f.rev++
-	if err := f.pm.Apply(f.rev, map[uint16]uint32{5: flags}, rules); err != nil {
+	if err := f.pm.Apply(f.rev, map[uint16]EndpointPolicy{5: {Flags: flags, DefaultRule: [2]uint32{90, 91}}}, rules); err != nil {
 		f.t.Fatal(err)
 	}
 	if _, rev, _ := f.pm.Active(); rev != f.rev {
@@ -123,22 +123,22 @@ func TestPolicyDecisions(t *testing.T) {
 		verdict    uint8
 	}{
 		{name: "no policy allows", pkt: syn(peerA, local, 8080), wantAct: actOK},
-		{name: "default deny", flags: PolicyIngress, pkt: syn(peerA, local, 8080), wantAct: actShot, wantReason: 133, verdict: 2},
+		{name: "default deny", flags: PolicyIngress, pkt: syn(peerA, local, 8080), wantAct: actShot, wantReason: 133, wantRule: 90, verdict: 2},
 		{name: "allow by identity and port", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Identity: 400, Proto: 6, PortLo: 8080, PortHi: 8080, RuleID: 7}},
 			pkt:   syn(peerA, local, 8080), wantAct: actOK, wantMatch: 2, wantRule: 7, verdict: 1},
 		{name: "other port denied", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Identity: 400, Proto: 6, PortLo: 8080, PortHi: 8080, RuleID: 7}},
-			pkt:   syn(peerA, local, 9090), wantAct: actShot, wantReason: 133, verdict: 2},
+			pkt:   syn(peerA, local, 9090), wantAct: actShot, wantReason: 133, wantRule: 90, verdict: 2},
 		{name: "other identity denied", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Identity: 400, Proto: 6, PortLo: 8080, PortHi: 8080, RuleID: 7}},
-			pkt:   syn(peerB, local, 8080), wantAct: actShot, wantReason: 133, verdict: 2},
+			pkt:   syn(peerB, local, 8080), wantAct: actShot, wantReason: 133, wantRule: 90, verdict: 2},
 		{name: "port range, L4 only", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Proto: 6, PortLo: 8000, PortHi: 8100, RuleID: 8}},
 			pkt:   syn(peerB, local, 8099), wantAct: actOK, wantMatch: 3, wantRule: 8, verdict: 1},
 		{name: "past the range", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Proto: 6, PortLo: 8000, PortHi: 8100, RuleID: 8}},
-			pkt:   syn(peerB, local, 8101), wantAct: actShot, wantReason: 133, verdict: 2},
+			pkt:   syn(peerB, local, 8101), wantAct: actShot, wantReason: 133, wantRule: 90, verdict: 2},
 		{name: "L3 only", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Identity: 401, RuleID: 9}},
 			pkt:   syn(peerB, local, 1234), wantAct: actOK, wantMatch: 1, wantRule: 9, verdict: 1},
@@ -147,10 +147,10 @@ func TestPolicyDecisions(t *testing.T) {
 				{EndpointID: 5, Identity: 401, Deny: true, RuleID: 11}},
 			pkt: syn(peerB, local, 8080), wantAct: actShot, wantReason: 181, wantMatch: 1, wantRule: 11, verdict: 2},
 		{name: "audit forwards would-be drops", flags: PolicyIngress | PolicyIngressAudit,
-			pkt: syn(peerA, local, 8080), wantAct: actOK, wantReason: 133, verdict: 3},
+			pkt: syn(peerA, local, 8080), wantAct: actOK, wantReason: 133, wantRule: 90, verdict: 3},
 		{name: "egress rules do not open ingress", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Egress: true, Identity: 400, RuleID: 12}},
-			pkt:   syn(peerA, local, 8080), wantAct: actShot, wantReason: 133, verdict: 2},
+			pkt:   syn(peerA, local, 8080), wantAct: actShot, wantReason: 133, wantRule: 90, verdict: 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

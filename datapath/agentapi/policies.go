@@ -1,0 +1,44 @@
+package agentapi
+
+import (
+	"context"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	agentpb "github.com/loupe-dev/loupe/api/agent"
+)
+
+// ApplyPolicy installs a file's policies and answers with the revision the
+// datapath now enforces.
+func (s *Server) ApplyPolicy(_ context.Context, req *agentpb.ApplyPolicyRequest) (*agentpb.PolicyRevision, error) {
+	rev, keys, err := s.enf.Apply(req.GetFile(), req.GetContent())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return &agentpb.PolicyRevision{Revision: rev, Policies: keys}, nil
+}
+
+// DeletePolicy removes one policy.
+func (s *Server) DeletePolicy(_ context.Context, req *agentpb.DeletePolicyRequest) (*agentpb.PolicyRevision, error) {
+	if req.GetName() == "" {
+		return nil, status.Error(codes.InvalidArgument, "policy name is required")
+	}
+	rev, err := s.enf.Delete(req.GetNamespace(), req.GetName())
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	return &agentpb.PolicyRevision{Revision: rev, Policies: []string{req.GetNamespace() + "/" + req.GetName()}}, nil
+}
+
+// ListPolicies lists the enforced set.
+func (s *Server) ListPolicies(context.Context, *agentpb.ListPoliciesRequest) (*agentpb.ListPoliciesResponse, error) {
+	ps, files := s.enf.Policies()
+	resp := &agentpb.ListPoliciesResponse{Revision: s.enf.Revision()}
+	for _, p := range ps {
+		resp.Policies = append(resp.Policies, &agentpb.Policy{
+			Namespace: p.Namespace, Name: p.Name, Kind: p.Kind.String(), File: files[p.Key()],
+		})
+	}
+	return resp, nil
+}

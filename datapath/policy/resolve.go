@@ -1,0 +1,279 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/loupe-dev/loupe/api/labels"
+	"github.com/loupe-dev/loupe/datapath/identity"
+)
+
+// The reserved identities rules name through entities.
+const (
+	Host  = identity.Host
+	World = identity.World
+)
+
+// Endpoint is a local endpoint that policies may select.
+type Endpoint struct {
+	ID        uint16
+	Identity  uint32
+	Namespace string
+	// Labels are the identity labels, loupe.namespace included.
+	Labels labels.Set
+}
+
+// Identity is a known identity (local, remote or reserved) that rules may
+// select as a peer.
+type Identity struct {
+	ID     uint32
+	Labels labels.Set
+}
+
+// IdentityAllocator gives CIDR prefixes their identities.
+type IdentityAllocator interface {
+	Acquire(labels.Set) (uint32, error)
+}
+
+// EndpointPolicy is what the datapath enforces for one endpoint.
+type EndpointPolicy struct {
+	// IngressEnforced and EgressEnforced: some policy selects the endpoint
+	// in that direction, so what no entry allows is denied there.
+	IngressEnforced, EgressEnforced bool
+	// IngressAudit and EgressAudit: every policy enforcing the direction is
+	// an audit policy, so its default deny is reported, not enforced.
+	IngressAudit, EgressAudit bool
+	// Entries are sorted (see Decide) with one entry per datapath key.
+	Entries []Entry
+	// IngressPolicies and EgressPolicies are the keys of the policies that
+	// enforce the direction, sorted, for explain and flow enrichment.
+	IngressPolicies, EgressPolicies []string
+}
+
+// Enforced reports whether dir is in default deny (audit or not).
+func (ep EndpointPolicy) Enforced(dir Direction) bool {
+	if dir == Egress {
+		return ep.EgressEnforced
+	}
+	return ep.IngressEnforced
+}
+
+// Audit reports whether dir's default deny is audit only.
+func (ep EndpointPolicy) Audit(dir Direction) bool {
+	if dir == Egress {
+		return ep.EgressAudit
+	}
+	return ep.IngressAudit
+}
+
+// Policies returns the policies enforcing dir.
+func (ep EndpointPolicy) Policies(dir Direction) []string {
+	if dir == Egress {
+		return ep.EgressPolicies
+	}
+	return ep.IngressPolicies
+}
+
+// Result is the policy set resolved for the node's endpoints.
+type Result struct {
+	// Endpoints has an entry for every endpoint given to Resolve, enforced
+	// or not.
+	Endpoints map[uint16]EndpointPolicy
+	// CIDRs are the prefix identities the ipcache must hold for the entries
+	// to mean what the policies say, sorted by prefix.
+	CIDRs []CIDRIdentity
+}
+
+// Option tunes Resolve.
+type Option func(*resolver)
+
+// WithNamespaceLabels gives namespaces labels for Kubernetes
+// namespaceSelectors. Every namespace also keeps kubernetes.io/metadata.name,
+// which Kubernetes sets and the lab mirrors; a namespace not in m has only
+// that label.
+func WithNamespaceLabels(m map[string]labels.Set) Option {
+	return func(r *resolver) {
+		for ns, l := range m {
+			set := slices.Clone(l)
+			if !slices.Contains(set, NamespaceNameLabel+"="+ns) {
+				set = append(set, NamespaceNameLabel+"="+ns)
+				slices.Sort(set)
+			}
+			r.nsLabels[ns] = set
+		}
+	}
+}
+
+type resolver struct {
+	nsLabels  map[string]labels.Set
+	workloads []Identity // identities with a namespace: what selectors select
+	cidrs     []CIDRIdentity
+}
+
+func (r *resolver) namespaceLabels(ns string) labels.Set {
+	if l, ok := r.nsLabels[ns]; ok {
+		return l
+	}
+	return defaultNamespaceLabels(ns)
+}
+
+// Resolve turns policies into the entries of each endpoint in eps. Peers
+// selected by label are looked up among ids (and eps); CIDR peers get
+// identities from alloc, returned in Result.CIDRs. The semantics are those
+// of the package documentation; Decide is the reference for how the
+// datapath reads the result.
+func Resolve(policies []*Policy, eps []Endpoint, ids []Identity, alloc IdentityAllocator, opts ...Option) (*Result, error) {
+	r := &resolver{nsLabels: map[string]labels.Set{}}
+	for _, o := range opts {
+		o(r)
+	}
+	r.workloads = workloadIdentities(eps, ids)
+	cidrs, err := allocateCIDRs(policies, alloc)
+	if err != nil {
+		return nil, fmt.Errorf("resolve policies: %w", err)
+	}
+	r.cidrs = cidrs
+
+	// Each policy's entries are computed once, whatever the number of
+	// endpoints it selects.
+	perPolicy := make([][]Entry, len(policies))
+	for i, p := range policies {
+		perPolicy[i] = r.policyEntries(p)
+	}
+	res := &Result{Endpoints: make(map[uint16]EndpointPolicy, len(eps)), CIDRs: cidrs}
+	for _, ep := range eps {
+		res.Endpoints[ep.ID] = r.endpoint(ep, policies, perPolicy)
+	}
+	return res, nil
+}
+
+// workloadIdentities are the identities label selectors can select: those
+// of workloads, which carry their namespace. Local endpoints are included
+// even when the caller's identity list lags behind.
+func workloadIdentities(eps []Endpoint, ids []Identity) []Identity {
+	seen := map[uint32]bool{}
+	var out []Identity
+	add := func(id Identity) {
+		if _, ok := namespaceOf(id.Labels); ok && !seen[id.ID] && id.ID != 0 {
+			seen[id.ID] = true
+			out = append(out, id)
+		}
+	}
+	for _, id := range ids {
+		add(id)
+	}
+	for _, ep := range eps {
+		add(Identity{ID: ep.Identity, Labels: ep.Labels})
+	}
+	slices.SortFunc(out, func(a, b Identity) int { return int(a.ID) - int(b.ID) })
+	return out
+}
+
+func (r *resolver) endpoint(ep Endpoint, policies []*Policy, perPolicy [][]Entry) EndpointPolicy {
+	var out EndpointPolicy
+	allAudit := [2]bool{true, true}
+	var enforcers [2][]string
+	l := endpointLabels(ep)
+	for i, p := range policies {
+		if !p.Subject.selects(l, r.namespaceLabels) {
+			continue
+		}
+		out.Entries = append(out.Entries, perPolicy[i]...)
+		for _, dir := range []Direction{Ingress, Egress} {
+			if p.DefaultDeny[dir] {
+				enforcers[dir] = append(enforcers[dir], p.Key())
+				allAudit[dir] = allAudit[dir] && p.Audit
+			}
+		}
+	}
+	out.Entries = normalize(out.Entries)
+	for dir := range enforcers {
+		slices.Sort(enforcers[dir])
+		enforcers[dir] = slices.Compact(enforcers[dir])
+	}
+	out.IngressPolicies, out.EgressPolicies = enforcers[Ingress], enforcers[Egress]
+	out.IngressEnforced, out.EgressEnforced = len(enforcers[Ingress]) > 0, len(enforcers[Egress]) > 0
+	out.IngressAudit = out.IngressEnforced && allAudit[Ingress]
+	out.EgressAudit = out.EgressEnforced && allAudit[Egress]
+	return out
+}
+
+// endpointLabels makes sure the namespace is among the labels selectors see.
+func endpointLabels(ep Endpoint) labels.Set {
+	if _, ok := namespaceOf(ep.Labels); ok || ep.Namespace == "" {
+		return ep.Labels
+	}
+	l := append(slices.Clone(ep.Labels), labels.NamespaceKey+"="+ep.Namespace)
+	slices.Sort(l)
+	return l
+}
+
+func (r *resolver) policyEntries(p *Policy) []Entry {
+	var out []Entry
+	for _, dir := range []Direction{Ingress, Egress} {
+		for _, deny := range []bool{false, true} {
+			for i, rule := range p.Rules(dir, deny) {
+				tmpl := Entry{Direction: dir, Deny: deny, Audit: p.Audit, Policy: p.Key(), Rule: i}
+				out = r.ruleEntries(out, tmpl, rule)
+			}
+		}
+	}
+	return out
+}
+
+// ruleEntries appends one entry per (peer identity, L4 match) of the rule.
+func (r *resolver) ruleEntries(out []Entry, tmpl Entry, rule Rule) []Entry {
+	peers := r.peers(rule)
+	l4 := rule.L4
+	if rule.AnyL4 {
+		l4 = []L4{{}}
+	}
+	for _, id := range peers {
+		for _, m := range l4 {
+			e := tmpl
+			e.RemoteIdentity, e.Proto, e.PortLo, e.PortHi = id, m.Proto, m.Lo, m.Hi
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// peers returns the identities a rule's peers stand for; 0 is any.
+func (r *resolver) peers(rule Rule) []uint32 {
+	if rule.AnyPeer {
+		return []uint32{0}
+	}
+	var ids []uint32
+	for _, ent := range rule.Entities {
+		switch ent {
+		case EntityAll:
+			return []uint32{0}
+		case EntityHost:
+			ids = append(ids, Host)
+		case EntityWorld:
+			// World is everything outside the cluster: addresses no
+			// prefix covers, and every prefix some rule names.
+			ids = append(ids, World)
+			for _, c := range r.cidrs {
+				ids = append(ids, c.Identity)
+			}
+		case EntityCluster:
+			ids = append(ids, Host)
+			for _, w := range r.workloads {
+				ids = append(ids, w.ID)
+			}
+		}
+	}
+	for _, sel := range rule.Endpoints {
+		for _, w := range r.workloads {
+			if sel.selects(w.Labels, r.namespaceLabels) {
+				ids = append(ids, w.ID)
+			}
+		}
+	}
+	for _, set := range rule.CIDRs {
+		ids = append(ids, covered(r.cidrs, set)...)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
