@@ -31,7 +31,8 @@ type Step struct {
 type Verdict struct {
 	Outcome         Outcome
 	Egress, Ingress Step
-	// Reason is the deciding step's reason.
+	// Side is the direction whose step decided, Reason that step's reason.
+	Side   Direction
 	Reason string
 }
 
@@ -46,19 +47,28 @@ func Explain(res *Result, from, to Peer, proto uint8, port uint16) Verdict {
 	v := Verdict{Egress: eg, Ingress: in}
 	switch {
 	case eg.Outcome == Denied:
-		v.Outcome, v.Reason = Denied, eg.Reason
+		v.Outcome, v.Side = Denied, Egress
 	case in.Outcome == Denied:
-		v.Outcome, v.Reason = Denied, in.Reason
+		v.Outcome, v.Side = Denied, Ingress
 	case eg.Outcome == Audited:
-		v.Outcome, v.Reason = Audited, eg.Reason
+		v.Outcome, v.Side = Audited, Egress
 	case in.Outcome == Audited:
-		v.Outcome, v.Reason = Audited, in.Reason
-	case in.Checked:
-		v.Outcome, v.Reason = Allowed, in.Reason
+		v.Outcome, v.Side = Audited, Ingress
+	case in.Checked || !eg.Checked:
+		v.Outcome, v.Side = Allowed, Ingress
 	default:
-		v.Outcome, v.Reason = Allowed, eg.Reason
+		v.Outcome, v.Side = Allowed, Egress
 	}
+	v.Reason = v.Step().Reason
 	return v
+}
+
+// Step returns the step that decided.
+func (v Verdict) Step() Step {
+	if v.Side == Egress {
+		return v.Egress
+	}
+	return v.Ingress
 }
 
 // step decides for self (the side enforcing dir) talking to remote.

@@ -61,7 +61,7 @@ func (p Packet) Bytes() []byte {
 	ip[0] = 6 << 4
 	ip[6] = p.Proto
 	if p.IPv6ExtHeaders {
-		hop := []byte{60, 0, 1, 4, 0, 0, 0, 0}    // next: destination options; PadN
+		hop := []byte{60, 0, 1, 4, 0, 0, 0, 0}      // next: destination options; PadN
 		dst := []byte{p.Proto, 0, 1, 4, 0, 0, 0, 0} // next: L4
 		l4 = append(append(hop, dst...), l4...)
 		ip[6] = 0
