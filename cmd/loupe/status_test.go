@@ -68,10 +68,10 @@ func TestQueryCommandsTable(t *testing.T) {
 			"Decode errors:        1\n" +
 			"Monitor aggregation:  medium\n"},
 		{"endpoint list", newEndpointCmd(), []string{"list"}, "" +
-			"ID   NAMESPACE   WORKLOAD   IDENTITY   INTERFACE      IPv4        IPv6       LABELS                 STATE\n" +
-			"11   shop        frontend   1001       lxc-frontend   10.0.1.10   fd00::10   app=frontend           ready\n" +
-			"12   shop        catalog    1002       lxc-catalog    10.0.1.20   fd00::20   app=catalog,tier=api   ready\n" +
-			"13   shop        db         1003       lxc-db         -           -          -                      attaching: tcx not supported\n"},
+			"ID   NAMESPACE   WORKLOAD   IDENTITY   INTERFACE      IPv4        IPv6       LABELS                 POLICY (INGRESS/EGRESS)   REVISION   STATE\n" +
+			"11   shop        frontend   1001       lxc-frontend   10.0.1.10   fd00::10   app=frontend           off/off                   0          ready\n" +
+			"12   shop        catalog    1002       lxc-catalog    10.0.1.20   fd00::20   app=catalog,tier=api   off/off                   0          ready\n" +
+			"13   shop        db         1003       lxc-db         -           -          -                      off/off                   0          attaching: tcx not supported\n"},
 		{"identity list", newIdentityCmd(), []string{"list"}, "" +
 			"ID     LABELS                              ENDPOINTS   RESERVED\n" +
 			"1      reserved:host                       0           yes\n" +

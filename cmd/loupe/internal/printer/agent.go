@@ -26,7 +26,7 @@ func WriteEndpoints(w io.Writer, r *agent.ListEndpointsResponse, format string) 
 	}
 	eps := slices.Clone(r.GetEndpoints())
 	slices.SortFunc(eps, func(a, b *agent.Endpoint) int { return cmp.Compare(a.GetId(), b.GetId()) })
-	rows := [][]string{{"ID", "NAMESPACE", "WORKLOAD", "IDENTITY", "INTERFACE", "IPv4", "IPv6", "LABELS", "STATE"}}
+	rows := [][]string{{"ID", "NAMESPACE", "WORKLOAD", "IDENTITY", "INTERFACE", "IPv4", "IPv6", "LABELS", "POLICY (INGRESS/EGRESS)", "REVISION", "STATE"}}
 	for _, ep := range eps {
 		v4, v6 := splitAddresses(ep.GetAddresses())
 		rows = append(rows, []string{
@@ -38,10 +38,20 @@ func WriteEndpoints(w io.Writer, r *agent.ListEndpointsResponse, format string) 
 			v4,
 			v6,
 			labelMap(ep.GetLabels()),
+			orOff(ep.GetPolicyIngress()) + "/" + orOff(ep.GetPolicyEgress()),
+			strconv.FormatUint(ep.GetPolicyRevision(), 10),
 			ep.GetState(),
 		})
 	}
 	return writeRows(w, rows)
+}
+
+// orOff shows an unset enforcement state as "off".
+func orOff(s string) string {
+	if s == "" {
+		return "off"
+	}
+	return s
 }
 
 // WriteIdentities prints the agent's identities, sorted by number.
