@@ -2,6 +2,7 @@ package agentapi
 
 import (
 	"context"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -42,3 +43,27 @@ func (s *Server) ListPolicies(context.Context, *agentpb.ListPoliciesRequest) (*a
 	}
 	return resp, nil
 }
+
+// ExplainPolicy traces hypothetical connections through the enforced set.
+func (s *Server) ExplainPolicy(_ context.Context, req *agentpb.ExplainPolicyRequest) (*agentpb.ExplainPolicyResponse, error) {
+	proto, ok := protocols[req.GetProtocol()]
+	if !ok {
+		return nil, status.Errorf(codes.InvalidArgument, "protocol %q: want tcp, udp, sctp, icmp or icmpv6", req.GetProtocol())
+	}
+	if req.GetPort() > 65535 {
+		return nil, status.Errorf(codes.InvalidArgument, "port %d: want 0-65535", req.GetPort())
+	}
+	exps, err := s.enf.Explain(req.GetFrom(), req.GetTo(), proto, uint16(req.GetPort()))
+	if err != nil {
+		return nil, grpcError(err)
+	}
+	resp := &agentpb.ExplainPolicyResponse{}
+	for _, x := range exps {
+		resp.Explanations = append(resp.Explanations, &agentpb.Explanation{
+			From: x.From, To: x.To, Verdict: strings.ToLower(x.Verdict.Outcome.String()), Reason: x.Verdict.Reason,
+		})
+	}
+	return resp, nil
+}
+
+var protocols = map[string]uint8{"tcp": 6, "udp": 17, "sctp": 132, "icmp": 1, "icmpv6": 58}

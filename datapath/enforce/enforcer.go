@@ -51,6 +51,7 @@ type Enforcer struct {
 	sources  map[string]source
 	revision uint64
 	state    map[uint16]policy.EndpointPolicy // as installed
+	result   *policy.Result                   // as installed, for explain
 	cidrs    []policy.CIDRIdentity            // identities held for CIDR rules
 	ruleIDs  map[string]uint32                // "policy#rule" -> id
 	nextRule uint32
@@ -224,7 +225,7 @@ func (e *Enforcer) installLocked() error {
 		return err
 	}
 	e.revision++
-	e.state = res.Endpoints
+	e.state, e.result = res.Endpoints, res
 	e.releaseCIDRs(res.CIDRs)
 	e.applyLatency.Store(int64(time.Since(start)))
 	e.log.Info("policy revision installed", "revision", e.revision, "policies", len(set), "rules", len(rules), "took", time.Since(start))
