@@ -86,24 +86,35 @@ func isICMP(p uint8) bool { return p == ProtoICMP || p == ProtoICMPv6 }
 // Decide takes the first match as the deciding one, so the order is part of
 // what explain reports and must be deterministic.
 func compareEntries(a, b Entry) int {
-	return cmp.Or(
-		compareKey(a, b),
-		cmpBool(a.Audit, b.Audit),
-		cmp.Compare(a.Policy, b.Policy),
-		cmp.Compare(a.Rule, b.Rule),
-	)
+	if c := compareKey(a, b); c != 0 {
+		return c
+	}
+	if c := cmpBool(a.Audit, b.Audit); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Policy, b.Policy); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Rule, b.Rule)
 }
 
-// compareKey compares what the datapath keys an entry by.
+// compareKey compares what the datapath keys an entry by. It returns early
+// rather than using cmp.Or, which would evaluate every comparison: sorting
+// is most of Resolve's time.
 func compareKey(a, b Entry) int {
-	return cmp.Or(
-		cmp.Compare(a.Direction, b.Direction),
-		cmpBool(b.Deny, a.Deny),
-		cmp.Compare(a.RemoteIdentity, b.RemoteIdentity),
-		cmp.Compare(a.Proto, b.Proto),
-		cmp.Compare(a.PortLo, b.PortLo),
-		cmp.Compare(a.PortHi, b.PortHi),
-	)
+	switch {
+	case a.Direction != b.Direction:
+		return cmp.Compare(a.Direction, b.Direction)
+	case a.Deny != b.Deny:
+		return cmpBool(b.Deny, a.Deny)
+	case a.RemoteIdentity != b.RemoteIdentity:
+		return cmp.Compare(a.RemoteIdentity, b.RemoteIdentity)
+	case a.Proto != b.Proto:
+		return cmp.Compare(a.Proto, b.Proto)
+	case a.PortLo != b.PortLo:
+		return cmp.Compare(a.PortLo, b.PortLo)
+	}
+	return cmp.Compare(a.PortHi, b.PortHi)
 }
 
 func cmpBool(a, b bool) int {
@@ -117,10 +128,35 @@ func cmpBool(a, b bool) int {
 	}
 }
 
-// normalize sorts entries and keeps one per datapath key. An enforced entry
-// sorts before an audit one with the same key and makes it redundant: it
-// already decides both what is enforced and what audit would report.
+// entryKey is what the datapath keys an entry by.
+type entryKey struct {
+	dir            Direction
+	deny           bool
+	remote         uint32
+	proto          uint8
+	portLo, portHi uint16
+}
+
+// normalize keeps one entry per datapath key, the first in compareEntries
+// order, and sorts them. An enforced entry sorts before an audit one with the
+// same key and makes it redundant: it already decides both what is enforced
+// and what audit would report. Deduplicating before sorting matters: many
+// policies often grant the same thing (every "toEntities: [world]" repeats
+// every CIDR identity), and sorting is the expensive part. es is reused.
 func normalize(es []Entry) []Entry {
-	slices.SortFunc(es, compareEntries)
-	return slices.CompactFunc(es, func(a, b Entry) bool { return compareKey(a, b) == 0 })
+	best := make(map[entryKey]int, len(es)/4)
+	out := es[:0]
+	for _, e := range es {
+		k := entryKey{e.Direction, e.Deny, e.RemoteIdentity, e.Proto, e.PortLo, e.PortHi}
+		if j, ok := best[k]; ok {
+			if compareEntries(e, out[j]) < 0 {
+				out[j] = e
+			}
+			continue
+		}
+		best[k] = len(out)
+		out = append(out, e)
+	}
+	slices.SortFunc(out, compareEntries)
+	return out
 }

@@ -54,7 +54,9 @@ func Explain(res *Result, from, to Peer, proto uint8, port uint16) Verdict {
 		v.Outcome, v.Side = Audited, Egress
 	case in.Outcome == Audited:
 		v.Outcome, v.Side = Audited, Ingress
-	case in.Checked || !eg.Checked:
+	// Allowed on both sides: a rule says more than a default, and the
+	// receiver's rule more than the sender's.
+	case in.Entry != nil || (eg.Entry == nil && (in.Checked || !eg.Checked)):
 		v.Outcome, v.Side = Allowed, Ingress
 	default:
 		v.Outcome, v.Side = Allowed, Egress

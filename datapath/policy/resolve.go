@@ -44,6 +44,7 @@ type EndpointPolicy struct {
 	// an audit policy, so its default deny is reported, not enforced.
 	IngressAudit, EgressAudit bool
 	// Entries are sorted (see Decide) with one entry per datapath key.
+	// Endpoints selected by the same policies share one slice: read-only.
 	Entries []Entry
 	// IngressPolicies and EgressPolicies are the keys of the policies that
 	// enforce the direction, sorted, for explain and flow enrichment.
@@ -141,10 +142,32 @@ func Resolve(policies []*Policy, eps []Endpoint, ids []Identity, alloc IdentityA
 		perPolicy[i] = r.policyEntries(p)
 	}
 	res := &Result{Endpoints: make(map[uint16]EndpointPolicy, len(eps)), CIDRs: cidrs}
+	// Endpoints selected by the same policies (replicas, mostly) share one
+	// EndpointPolicy: merging and sorting entries is most of the work.
+	byPolicies := map[string]EndpointPolicy{}
 	for _, ep := range eps {
-		res.Endpoints[ep.ID] = r.endpoint(ep, policies, perPolicy)
+		selected := r.selecting(ep, policies)
+		key := fmt.Sprint(selected)
+		epp, ok := byPolicies[key]
+		if !ok {
+			epp = r.endpoint(selected, policies, perPolicy)
+			byPolicies[key] = epp
+		}
+		res.Endpoints[ep.ID] = epp
 	}
 	return res, nil
+}
+
+// selecting returns the indices of the policies that select ep.
+func (r *resolver) selecting(ep Endpoint, policies []*Policy) []int {
+	l := endpointLabels(ep)
+	var out []int
+	for i, p := range policies {
+		if p.Subject.selects(l, r.namespaceLabels) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // workloadIdentities are the identities label selectors can select: those
@@ -169,15 +192,18 @@ func workloadIdentities(eps []Endpoint, ids []Identity) []Identity {
 	return out
 }
 
-func (r *resolver) endpoint(ep Endpoint, policies []*Policy, perPolicy [][]Entry) EndpointPolicy {
+// endpoint merges the entries of the selected policies.
+func (r *resolver) endpoint(selected []int, policies []*Policy, perPolicy [][]Entry) EndpointPolicy {
 	var out EndpointPolicy
 	allAudit := [2]bool{true, true}
 	var enforcers [2][]string
-	l := endpointLabels(ep)
-	for i, p := range policies {
-		if !p.Subject.selects(l, r.namespaceLabels) {
-			continue
-		}
+	n := 0
+	for _, i := range selected {
+		n += len(perPolicy[i])
+	}
+	out.Entries = make([]Entry, 0, n)
+	for _, i := range selected {
+		p := policies[i]
 		out.Entries = append(out.Entries, perPolicy[i]...)
 		for _, dir := range []Direction{Ingress, Egress} {
 			if p.DefaultDeny[dir] {
@@ -228,6 +254,7 @@ func (r *resolver) ruleEntries(out []Entry, tmpl Entry, rule Rule) []Entry {
 	if rule.AnyL4 {
 		l4 = []L4{{}}
 	}
+	out = slices.Grow(out, len(peers)*len(l4))
 	for _, id := range peers {
 		for _, m := range l4 {
 			e := tmpl
