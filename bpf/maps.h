@@ -161,11 +161,17 @@ struct policy_key {
 	__u8 slot;
 };
 
+/* A key may carry an allow and a deny, each from an enforcing or an audit
+ * policy; the decision needs to know which (see policy.h). */
+#define PV_ALLOW 0x1       /* an enforcing policy allows */
+#define PV_AUDIT_ALLOW 0x2 /* only audit policies allow */
+#define PV_DENY 0x4        /* an enforcing policy denies */
+#define PV_AUDIT_DENY 0x8  /* only audit policies deny */
+
 struct policy_value {
-	__u32 rule_id;
-	__u8 deny;
-	__u8 audit;
-	__u16 pad;
+	__u32 allow_rule; /* rule id of the allow, if any */
+	__u32 deny_rule;  /* rule id of the deny, if any */
+	__u32 flags;      /* PV_* */
 };
 
 struct {

@@ -36,6 +36,79 @@ static __always_inline __u8 match_type_of(__u32 identity, __u8 proto)
 	return proto ? MATCH_L4_ONLY : MATCH_ALL;
 }
 
+/* policy_match remembers the first (most specific) matching key of each
+ * kind of entry. */
+struct policy_match {
+	__u32 rule;
+	__u8 match_type;
+	__u8 found;
+};
+
+static __always_inline void remember(struct policy_match *m, __u32 rule, __u8 match_type)
+{
+	if (!m->found) {
+		m->rule = rule;
+		m->match_type = match_type;
+		m->found = 1;
+	}
+}
+
+static __always_inline void collect(const struct policy_value *v, __u8 match_type, struct policy_match *deny,
+				    struct policy_match *audit_deny, struct policy_match *allow,
+				    struct policy_match *audit_allow)
+{
+	if (v->flags & PV_DENY)
+		remember(deny, v->deny_rule, match_type);
+	if (v->flags & PV_AUDIT_DENY)
+		remember(audit_deny, v->deny_rule, match_type);
+	if (v->flags & PV_ALLOW)
+		remember(allow, v->allow_rule, match_type);
+	if (v->flags & PV_AUDIT_ALLOW)
+		remember(audit_allow, v->allow_rule, match_type);
+}
+
+/* decide_ctx is the state of one decision, shared with the per-prefix
+ * lookups that bpf_loop runs (verified once, not once per unrolled path). */
+struct decide_ctx {
+	struct policy_key k;
+	__u32 prefixes;
+	__u16 port;
+	struct policy_match deny, audit_deny, allow, audit_allow;
+};
+
+static __always_inline void lookup_collect(struct decide_ctx *c)
+{
+	struct policy_value *v = bpf_map_lookup_elem(&policy, &c->k);
+
+	if (v)
+		collect(v, match_type_of(c->k.identity, c->k.proto), &c->deny, &c->audit_deny, &c->allow,
+			&c->audit_allow);
+}
+
+/* lookup_prefix looks up the port masked to prefix length 16 - i. */
+static long lookup_prefix(__u32 i, void *data)
+{
+	struct decide_ctx *c = data;
+	__u32 plen = PORT_PREFIX_MAX - i;
+
+	if (i > PORT_PREFIX_MAX)
+		return 1;
+	if (!(c->prefixes & (1U << plen)))
+		return 0;
+	c->k.prefix = plen;
+	c->k.port = plen ? c->port & (__u16)(0xffff << (PORT_PREFIX_MAX - plen)) : 0;
+	lookup_collect(c);
+	return 0;
+}
+
+/* policy_decide follows datapath/policy.Decide:
+ *  1. an enforcing deny matches: dropped (POLICY_DENY);
+ *  2. no enforcing allow matches and a non-audit policy enforces the
+ *     direction: dropped by default (POLICY_DENIED);
+ *  3. an audit deny matches: forwarded, verdict AUDIT;
+ *  4. an allow (enforcing, else audit) matches: forwarded;
+ *  5. nothing matched: AUDIT if audit policies enforce the direction, else
+ *     forwarded. */
 static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8 dir, __u32 remote,
 					  struct policy_result *res)
 {
@@ -55,62 +128,55 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 		return;
 	res->enforced = 1;
 
-	__u16 port = policy_port(p);
-	struct policy_value *allow = NULL;
-	__u8 allow_match = 0;
-	struct policy_key k = { .endpoint_id = ep, .dir = dir, .slot = slot };
+	struct decide_ctx c = {
+		.k = { .endpoint_id = ep, .dir = dir, .slot = slot },
+		.prefixes = pe->port_prefixes,
+		.port = policy_port(p),
+	};
+	/* The remote identity, then any identity: this protocol by port
+	 * prefix (most specific first), then any protocol. */
+	c.k.identity = remote;
+	c.k.proto = p->key.proto;
+	bpf_loop(PORT_PREFIX_MAX + 1, lookup_prefix, &c, 0);
+	c.k.proto = 0;
+	c.k.prefix = 0;
+	c.k.port = 0;
+	lookup_collect(&c);
+	c.k.identity = 0;
+	c.k.proto = p->key.proto;
+	bpf_loop(PORT_PREFIX_MAX + 1, lookup_prefix, &c, 0);
+	c.k.proto = 0;
+	c.k.prefix = 0;
+	c.k.port = 0;
+	lookup_collect(&c);
 
-	for (int i = 0; i < 2; i++) {
-		k.identity = i == 0 ? remote : 0;
-		/* This protocol, by port prefix: exact first. */
-		k.proto = p->key.proto;
-		for (int plen = PORT_PREFIX_MAX; plen >= 0; plen--) {
-			if (!(pe->port_prefixes & (1U << plen)))
-				continue;
-			k.prefix = plen;
-			k.port = plen ? port & (__u16)(0xffff << (PORT_PREFIX_MAX - plen)) : 0;
-			struct policy_value *v = bpf_map_lookup_elem(&policy, &k);
-			if (!v)
-				continue;
-			if (v->deny)
-				goto deny;
-			if (!allow) {
-				allow = v;
-				allow_match = match_type_of(k.identity, k.proto);
-			}
-			continue;
-		deny:
-			res->rule_id = v->rule_id;
-			res->match_type = match_type_of(k.identity, k.proto);
-			res->drop_reason = DROP_POLICY_DENY;
-			res->verdict = v->audit ? VERDICT_AUDIT : VERDICT_DROPPED;
-			return;
-		}
-		/* Any protocol (L3-only or allow-all). */
-		k.proto = 0;
-		k.prefix = 0;
-		k.port = 0;
-		struct policy_value *v = bpf_map_lookup_elem(&policy, &k);
-		if (!v)
-			continue;
-		if (v->deny) {
-			res->rule_id = v->rule_id;
-			res->match_type = match_type_of(k.identity, 0);
-			res->drop_reason = DROP_POLICY_DENY;
-			res->verdict = v->audit ? VERDICT_AUDIT : VERDICT_DROPPED;
-			return;
-		}
-		if (!allow) {
-			allow = v;
-			allow_match = match_type_of(k.identity, 0);
-		}
+	if (c.deny.found) {
+		res->verdict = VERDICT_DROPPED;
+		res->drop_reason = DROP_POLICY_DENY;
+		res->rule_id = c.deny.rule;
+		res->match_type = c.deny.match_type;
+		return;
 	}
-	if (allow) {
-		res->rule_id = allow->rule_id;
-		res->match_type = allow_match;
-		return; /* forwarded; audit only changes what would be dropped */
+	if (!c.allow.found && !(pe->flags & audit_flag)) {
+		res->verdict = VERDICT_DROPPED;
+		res->drop_reason = DROP_POLICY_DENIED;
+		res->rule_id = pe->default_rule[dir & 1];
+		return;
 	}
+	if (c.audit_deny.found) {
+		res->verdict = VERDICT_AUDIT;
+		res->drop_reason = DROP_POLICY_DENY;
+		res->rule_id = c.audit_deny.rule;
+		res->match_type = c.audit_deny.match_type;
+		return;
+	}
+	struct policy_match *a = c.allow.found ? &c.allow : &c.audit_allow;
+	if (a->found) {
+		res->rule_id = a->rule;
+		res->match_type = a->match_type;
+		return;
+	}
+	res->verdict = VERDICT_AUDIT;
 	res->drop_reason = DROP_POLICY_DENIED;
 	res->rule_id = pe->default_rule[dir & 1];
-	res->verdict = pe->flags & audit_flag ? VERDICT_AUDIT : VERDICT_DROPPED;
 }

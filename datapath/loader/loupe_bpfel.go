@@ -118,11 +118,10 @@ type LoupePolicyState struct {
 }
 
 type LoupePolicyValue struct {
-	_      structs.HostLayout
-	RuleId uint32
-	Deny   uint8
-	Audit  uint8
-	Pad    uint16
+	_         structs.HostLayout
+	AllowRule uint32
+	DenyRule  uint32
+	Flags     uint32
 }
 
 type LoupeTraceEvent struct {

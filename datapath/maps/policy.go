@@ -128,10 +128,34 @@ func (p *PolicyMaps) clear(slot uint8) error {
 	return nil
 }
 
+// Flags of a policy value, as PV_* in bpf/maps.h.
+const (
+	pvAllow      = 0x1
+	pvAuditAllow = 0x2
+	pvDeny       = 0x4
+	pvAuditDeny  = 0x8
+)
+
+// merge adds a rule to the value of its key. A key holds at most one allow
+// and one deny; an enforcing rule takes the place of an audit one, and the
+// first rule of a kind keeps its id.
+func merge(v *loader.LoupePolicyValue, r Rule) {
+	switch {
+	case r.Deny && !r.Audit && v.Flags&pvDeny == 0:
+		v.Flags, v.DenyRule = v.Flags&^pvAuditDeny|pvDeny, r.RuleID
+	case r.Deny && r.Audit && v.Flags&(pvDeny|pvAuditDeny) == 0:
+		v.Flags, v.DenyRule = v.Flags|pvAuditDeny, r.RuleID
+	case !r.Deny && !r.Audit && v.Flags&pvAllow == 0:
+		v.Flags, v.AllowRule = v.Flags&^pvAuditAllow|pvAllow, r.RuleID
+	case !r.Deny && r.Audit && v.Flags&(pvAllow|pvAuditAllow) == 0:
+		v.Flags, v.AllowRule = v.Flags|pvAuditAllow, r.RuleID
+	}
+}
+
 // expand turns rules into map entries: port ranges become aligned
-// power-of-two blocks (prefixes of the 16-bit port), a key matched by both an
-// allow and a deny keeps the deny, and each endpoint gets the set of prefix
-// lengths its rules use, which bounds the datapath's lookups.
+// power-of-two blocks (prefixes of the 16-bit port), rules on the same key
+// merge into one value, and each endpoint gets the set of prefix lengths its
+// rules use, which bounds the datapath's lookups.
 func expand(slot uint8, rules []Rule) ([]loader.LoupePolicyKey, []loader.LoupePolicyValue, map[uint16]uint32) {
 	index := map[loader.LoupePolicyKey]int{}
 	var keys []loader.LoupePolicyKey
@@ -147,18 +171,16 @@ func expand(slot uint8, rules []Rule) ([]loader.LoupePolicyKey, []loader.LoupePo
 				Identity: r.Identity, EndpointId: r.EndpointID, Port: b.port, Proto: r.Proto,
 				Dir: dir, Prefix: b.prefix, Slot: slot,
 			}
-			v := loader.LoupePolicyValue{RuleId: r.RuleID, Deny: b2u(r.Deny), Audit: b2u(r.Audit)}
 			if r.Proto != 0 {
 				prefixes[r.EndpointID] |= 1 << b.prefix
 			}
-			if i, ok := index[k]; ok {
-				if r.Deny && vals[i].Deny == 0 {
-					vals[i] = v // deny wins
-				}
-				continue
+			i, ok := index[k]
+			if !ok {
+				i = len(keys)
+				index[k] = i
+				keys, vals = append(keys, k), append(vals, loader.LoupePolicyValue{})
 			}
-			index[k] = len(keys)
-			keys, vals = append(keys, k), append(vals, v)
+			merge(&vals[i], r)
 		}
 	}
 	return keys, vals, prefixes
@@ -169,14 +191,17 @@ type portBlock struct {
 	prefix uint8
 }
 
-// portBlocks covers r's port range with the fewest aligned blocks.
+// portBlocks covers r's port range with the fewest aligned blocks. ICMP
+// rules carry literal type ranges, stored as type + 1 so that port 0 keeps
+// meaning "any" (ICMP type 0 is echo reply, not a wildcard).
 func portBlocks(r Rule) []portBlock {
-	if r.Proto == 0 || (r.PortLo == 0 && r.PortHi == 0) {
+	icmp := r.Proto == 1 || r.Proto == 58
+	if r.Proto == 0 || (!icmp && r.PortLo == 0 && r.PortHi == 0) {
 		return []portBlock{{0, 0}}
 	}
 	lo, hi := uint32(r.PortLo), uint32(max(r.PortHi, r.PortLo))
-	if r.Proto == 1 || r.Proto == 58 {
-		lo, hi = lo+1, lo+1 // ICMP: type + 1, so that 0 keeps meaning any
+	if icmp {
+		lo, hi = lo+1, hi+1
 	}
 	var out []portBlock
 	for lo <= hi {
@@ -189,11 +214,4 @@ func portBlocks(r Rule) []portBlock {
 		lo += size
 	}
 	return out
-}
-
-func b2u(b bool) uint8 {
-	if b {
-		return 1
-	}
-	return 0
 }
