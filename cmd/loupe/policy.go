@@ -78,6 +78,7 @@ func plural(n int, one, many string) string {
 }
 
 type explainFlags struct {
+	server          string
 	policies        []string
 	from, to        string
 	fromNS, toNS    string
@@ -88,25 +89,34 @@ type explainFlags struct {
 func newPolicyExplainCmd() *cobra.Command {
 	var f explainFlags
 	cmd := &cobra.Command{
-		Use:   "explain --policies FILE... --from PEER --to PEER --port PORT[/PROTO]",
+		Use:   "explain [--policies FILE...] --from PEER --to PEER --port PORT[/PROTO]",
 		Short: "Trace a hypothetical connection through a policy set",
 		Long: `Explain whether a new connection would be allowed, denied or audited, and by
 which rule, or why by default. The sender's egress and the receiver's ingress
 are both decided, with the same resolution the agent gives the datapath.
 
+Without --policies the agent answers for the revision it enforces now, for
+every pair of its endpoints the two label selectors pick. With --policies the
+answer is computed offline from the files alone.
+
 A PEER is a workload's labels (app=frontend,tier=web; its namespace from a
 loupe.namespace= label, --from-namespace/--to-namespace, or "default"), the
 entity "world" or "host", or an address outside the cluster. PORT/PROTO is
 5432/tcp, 53/udp, 9/sctp, or for ICMP the type: 8/icmp, 128/icmpv6.`,
-		Example: `  loupe policy explain --policies deploy/lab/policies/shop.yaml \
+		Example: `  loupe policy explain --from app=frontend --to app=db --port 5432/tcp
+  loupe policy explain --policies deploy/lab/policies/shop.yaml \
     --from app=frontend --from-namespace shop --to app=db --to-namespace shop --port 5432/tcp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(f.policies) == 0 {
+				return explainOnline(cmd, f)
+			}
 			return explainOffline(cmd.OutOrStdout(), f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&f.policies, "policies", nil, "policy files or directories (repeatable)")
+	fl.StringSliceVar(&f.policies, "policies", nil, "policy files or directories (repeatable); without them, ask the agent")
+	fl.StringVar(&f.server, "server", defaultServer, serverFlagHelp)
 	fl.StringVar(&f.from, "from", "", "the sender: labels, world, host or an address")
 	fl.StringVar(&f.to, "to", "", "the receiver: labels, world, host or an address")
 	fl.StringVar(&f.fromNS, "from-namespace", "", "the sender's namespace (default \"default\")")

@@ -133,7 +133,7 @@ func TestPolicyExplainBadInput(t *testing.T) {
 		{[]string{"explain", "--policies", shopPolicies, "--to", "world", "--port", "80"}, "--from is required: labels (app=db), world, host or an address"},
 		{[]string{"explain", "--policies", shopPolicies, "--from", "app=a,loupe.namespace=x", "--from-namespace", "y", "--to", "world", "--port", "80"},
 			"--from says loupe.namespace=x but --from-namespace says y"},
-		{[]string{"explain", "--from", "app=a", "--to", "world", "--port", "80"}, "--policies is required: the policy files to explain against"},
+		{[]string{"explain", "--from", "app in (a", "--to", "world", "--port", "80"}, `--from: label selector "app in (a": "app in (a": want in (v1,v2)`},
 		{[]string{"explain", "--policies", "/nonexistent.yaml", "--from", "app=a", "--to", "world", "--port", "80"}, "/nonexistent.yaml: read policies: no such file or directory"},
 	}
 	for _, tt := range tests {
