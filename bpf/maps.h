@@ -121,6 +121,8 @@ struct {
 #define POLICY_F_EGRESS 0x2        /* egress is default-deny */
 #define POLICY_F_INGRESS_AUDIT 0x4 /* ingress default-deny only audits */
 #define POLICY_F_EGRESS_AUDIT 0x8  /* egress default-deny only audits */
+#define POLICY_F_INGRESS_DENY 0x10 /* some deny rule covers ingress */
+#define POLICY_F_EGRESS_DENY 0x20  /* some deny rule covers egress */
 
 struct policy_endpoint_key {
 	__u16 endpoint_id;

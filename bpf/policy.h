@@ -124,9 +124,12 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 	res->flags = pe->flags;
 	__u32 enforced_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS : POLICY_F_EGRESS;
 	__u32 audit_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS_AUDIT : POLICY_F_EGRESS_AUDIT;
-	if (!(pe->flags & enforced_flag))
+	__u32 deny_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS_DENY : POLICY_F_EGRESS_DENY;
+	/* Deny rules apply even where no policy puts the direction into
+	 * default deny; without either, there is nothing to decide. */
+	if (!(pe->flags & (enforced_flag | deny_flag)))
 		return;
-	res->enforced = 1;
+	int enforced = (pe->flags & enforced_flag) != 0;
 
 	struct decide_ctx c = {
 		.k = { .endpoint_id = ep, .dir = dir, .slot = slot },
@@ -151,12 +154,24 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 	lookup_collect(&c);
 
 	if (c.deny.found) {
+		res->enforced = 1;
 		res->verdict = VERDICT_DROPPED;
 		res->drop_reason = DROP_POLICY_DENY;
 		res->rule_id = c.deny.rule;
 		res->match_type = c.deny.match_type;
 		return;
 	}
+	if (!enforced) {
+		if (c.audit_deny.found) {
+			res->enforced = 1; /* report the verdict */
+			res->verdict = VERDICT_AUDIT;
+			res->drop_reason = DROP_POLICY_DENY;
+			res->rule_id = c.audit_deny.rule;
+			res->match_type = c.audit_deny.match_type;
+		}
+		return;
+	}
+	res->enforced = 1;
 	if (!c.allow.found && !(pe->flags & audit_flag)) {
 		res->verdict = VERDICT_DROPPED;
 		res->drop_reason = DROP_POLICY_DENIED;

@@ -16,6 +16,9 @@ const (
 	PolicyEgress       = 0x2
 	PolicyIngressAudit = 0x4
 	PolicyEgressAudit  = 0x8
+	// Set by Apply from the rules: some deny rule covers the direction.
+	policyIngressDeny = 0x10
+	policyEgressDeny  = 0x20
 )
 
 // Rule is one resolved policy entry for the datapath.
@@ -70,6 +73,14 @@ func (p *PolicyMaps) Apply(revision uint64, eps map[uint16]EndpointPolicy, rules
 		return err
 	}
 	keys, vals, prefixes := expand(next, rules)
+	denies := map[uint16]uint32{}
+	for _, r := range rules {
+		if r.Deny && r.Egress {
+			denies[r.EndpointID] |= policyEgressDeny
+		} else if r.Deny {
+			denies[r.EndpointID] |= policyIngressDeny
+		}
+	}
 	for i := range keys {
 		if err := p.rules.Put(&keys[i], &vals[i]); err != nil {
 			return fmt.Errorf("write policy rule: %w", err)
@@ -77,7 +88,7 @@ func (p *PolicyMaps) Apply(revision uint64, eps map[uint16]EndpointPolicy, rules
 	}
 	for ep, e := range eps {
 		k := loader.LoupePolicyEndpointKey{EndpointId: ep, Slot: next}
-		v := loader.LoupePolicyEndpoint{Flags: e.Flags, PortPrefixes: prefixes[ep], DefaultRule: e.DefaultRule}
+		v := loader.LoupePolicyEndpoint{Flags: e.Flags | denies[ep], PortPrefixes: prefixes[ep], DefaultRule: e.DefaultRule}
 		if err := p.endpoints.Put(&k, &v); err != nil {
 			return fmt.Errorf("write policy endpoint: %w", err)
 		}

@@ -161,6 +161,12 @@ func TestPolicyDecisions(t *testing.T) {
 		{name: "ICMP echo allowed by type", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Proto: 1, PortLo: 8, PortHi: 8, RuleID: 17}},
 			pkt:   testutil.Packet{Src: peerA, Dst: local, Proto: 1, ICMPType: 8, ICMPID: 4243}, wantAct: actOK, wantMatch: 3, wantRule: 17, verdict: 1},
+		{name: "a deny rule applies without default deny", flags: 0,
+			rules: []Rule{{EndpointID: 5, Identity: 401, Deny: true, RuleID: 18}},
+			pkt:   syn(peerB, local, 8080), wantAct: actShot, wantReason: 181, wantMatch: 1, wantRule: 18, verdict: 2},
+		{name: "an audit deny without default deny audits", flags: 0,
+			rules: []Rule{{EndpointID: 5, Identity: 401, Deny: true, Audit: true, RuleID: 19}},
+			pkt:   syn(peerB, local, 8080), wantAct: actOK, wantReason: 181, wantMatch: 1, wantRule: 19, verdict: 3},
 		{name: "egress rules do not open ingress", flags: PolicyIngress,
 			rules: []Rule{{EndpointID: 5, Egress: true, Identity: 400, RuleID: 12}},
 			pkt:   syn(peerA, local, 8080), wantAct: actShot, wantReason: 133, wantRule: 90, verdict: 2},
@@ -173,7 +179,7 @@ func TestPolicyDecisions(t *testing.T) {
 				t.Fatalf("action %#x, want %#x (events %+v)", act, c.wantAct, evs)
 			}
 			pv := find(evs, decoder.TypePolicyVerdict)
-			if c.flags == 0 {
+			if c.flags == 0 && c.verdict == 0 {
 				if pv != nil {
 					t.Fatal("policy verdict event without policy")
 				}

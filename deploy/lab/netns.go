@@ -172,3 +172,15 @@ func pidsInNetNS(inode uint64) []int {
 	}
 	return pids
 }
+
+// RunInNetNS runs fn on a thread inside the named network namespace, and
+// returns the thread to the host namespace afterwards. Tests and tools use it
+// to open sockets as a workload would.
+func RunInNetNS(name string, fn func() error) error {
+	ns, err := netns.GetFromPath(NetNSPath(name))
+	if err != nil {
+		return fmt.Errorf("open netns %s: %w", name, err)
+	}
+	defer ns.Close()
+	return inNetNS(ns, fn)
+}
