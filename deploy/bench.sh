@@ -39,3 +39,17 @@ awk '/^Benchmark/ {
 echo
 echo "== Agent end to end: ping floods in the lab, one event per packet"
 LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench AgentThroughput -benchtime 1x -timeout 5m ./test/e2e | grep -E 'Benchmark|ok|FAIL'
+
+echo
+echo "== Policy enforcement per packet (BPF_PROG_TEST_RUN, to-endpoint program; n identities and n rules)"
+# new: a new connection's first packet (ipcache, policy, conntrack and
+# flow-table entries, two events), each a distinct packet run once; the
+# others repeat one packet in the kernel. Net of an empty program measured the
+# same way in the same run.
+go test -run '^$' -bench PolicyPath -benchtime 200000x ./datapath/maps | tee "$out/policy.txt" |
+	grep -vE '^(goos|goarch|pkg|cpu|PASS|ok)' | grep -v '^Benchmark'
+
+echo
+echo "== Policy enforcement between lab workloads: none, iptables (10k rules), loupe (10k rules); apply time"
+LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench PolicyVsIptables -benchtime 1x -timeout 15m ./test/e2e |
+	tee "$out/policy-e2e.txt" | grep -vE '^(goos|goarch|pkg|cpu|PASS|ok)|^Benchmark'
