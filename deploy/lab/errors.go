@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/loupe-dev/loupe/internal/yamlpos"
 )
 
 var (
@@ -21,10 +23,7 @@ var (
 
 // Problem is one thing wrong with a topology file. Line is 1-based; 0 means
 // the problem is about the file as a whole.
-type Problem struct {
-	Line int
-	Msg  string
-}
+type Problem = yamlpos.Problem
 
 // TopologyError refuses a topology file: it lists every problem found, each
 // with its line, so that one edit fixes them all.

@@ -8,11 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/loupe-dev/loupe/internal/yamlpos"
 )
 
 // maxTopologySize bounds what ParseTopology reads; a lab is a handful of
@@ -59,7 +58,7 @@ type flowSpec struct {
 }
 
 // The UnmarshalYAML methods only remember where each item is; unknown fields
-// are found beforehand by checkFields, which sees the whole document.
+// are found beforehand by a yamlpos.Checker, which sees the whole document.
 func (s *topologySpec) UnmarshalYAML(n *yaml.Node) error {
 	type plain topologySpec
 	s.node = n
@@ -143,60 +142,20 @@ func decodeTopology(file string, data []byte) (*topologySpec, []Problem, error) 
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, nil, fail(doc.Line, "topology must be a mapping with name, ipv4Pool, ipv6Pool, workloads and traffic")
 	}
-	c := fieldChecker{file: file}
-	c.check(doc.Content[0], reflect.TypeFor[topologySpec](), "")
-	if c.visited > maxNodes {
-		return nil, nil, c.err()
+	c := yamlpos.Checker{TooLargeMsg: "topology is too large or expands aliases too much"}
+	c.Check(doc.Content[0], reflect.TypeFor[topologySpec](), "")
+	if c.TooLarge() {
+		return nil, nil, &TopologyError{File: file, Problems: c.Problems}
 	}
 	var spec topologySpec
 	if err := doc.Decode(&spec); err != nil {
 		return nil, nil, yamlError(file, err)
 	}
-	return &spec, c.problems, nil
-}
-
-// yamlLineRe finds the line yaml.v3 puts in its messages ("line 7: ...").
-var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
-// yamlParserProblems are the messages of yaml.v3's parser (as opposed to
-// its scanner). yaml.v3 v3.0.1 reports their line 0-based, pointing at the
-// line above the construct that is not closed; yamlError corrects it.
-var yamlParserProblems = map[string]bool{
-	"did not find expected ',' or ']'":       true,
-	"did not find expected ',' or '}'":       true,
-	"did not find expected '-' indicator":    true,
-	"did not find expected <document start>": true,
-	"did not find expected <stream-start>":   true,
-	"did not find expected key":              true,
-	"did not find expected node content":     true,
-	"found duplicate %TAG directive":         true,
-	"found duplicate %YAML directive":        true,
-	"found incompatible YAML document":       true,
-	"found undefined tag handle":             true,
+	return &spec, c.Problems, nil
 }
 
 // yamlError turns a yaml.v3 error into a TopologyError with one problem per
 // message, so that syntax and type errors read like validation errors.
 func yamlError(file string, err error) error {
-	var msgs []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
-	}
-	e := &TopologyError{File: file}
-	for _, m := range msgs {
-		m = strings.TrimSpace(m)
-		p := Problem{Msg: strings.TrimPrefix(m, "yaml: ")}
-		if sub := yamlLineRe.FindStringSubmatch(m); sub != nil {
-			p.Line, _ = strconv.Atoi(sub[1])
-			p.Msg = sub[2]
-			if yamlParserProblems[p.Msg] {
-				p.Line++
-			}
-		}
-		e.Problems = append(e.Problems, p)
-	}
-	return e
+	return &TopologyError{File: file, Problems: yamlpos.FromError(err)}
 }

@@ -19,8 +19,11 @@ const DefaultMaxNodes = 100000
 type Checker struct {
 	// MaxNodes bounds the walk; 0 means DefaultMaxNodes.
 	MaxNodes int
-	Problems []Problem
-	visited  int
+	// TooLargeMsg is the problem reported when the walk stops at MaxNodes;
+	// "" means "document is too large or expands aliases too much".
+	TooLargeMsg string
+	Problems    []Problem
+	visited     int
 }
 
 // TooLarge reports whether the walk stopped at MaxNodes; the document should
@@ -40,7 +43,11 @@ func (c *Checker) Check(n *yaml.Node, t reflect.Type, what string) {
 	c.visited++
 	if c.visited > c.max() {
 		if c.visited == c.max()+1 {
-			c.Problems = append(c.Problems, Problem{Line: n.Line, Msg: "document is too large or expands aliases too much"})
+			msg := c.TooLargeMsg
+			if msg == "" {
+				msg = "document is too large or expands aliases too much"
+			}
+			c.Problems = append(c.Problems, Problem{Line: n.Line, Msg: msg})
 		}
 		return
 	}
