@@ -246,6 +246,10 @@ func (m *Manager) freeIDLocked() (uint16, error) {
 }
 
 func (m *Manager) saveLocked() error {
+	// Identities first: the endpoint state refers to them.
+	if err := m.ids.Flush(); err != nil {
+		return err
+	}
 	eps := make([]*Endpoint, 0, len(m.eps))
 	for _, ep := range m.eps {
 		eps = append(eps, ep)

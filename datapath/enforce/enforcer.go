@@ -227,6 +227,9 @@ func (e *Enforcer) installLocked() error {
 	e.revision++
 	e.state, e.result = res.Endpoints, res
 	e.releaseCIDRs(res.CIDRs)
+	if err := e.ids.Flush(); err != nil {
+		return err
+	}
 	e.applyLatency.Store(int64(time.Since(start)))
 	e.log.Info("policy revision installed", "revision", e.revision, "policies", len(set), "rules", len(rules), "took", time.Since(start))
 	return nil

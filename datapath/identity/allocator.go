@@ -45,6 +45,7 @@ type Allocator struct {
 	path string
 
 	mu    sync.RWMutex
+	dirty bool // allocations changed since the last Flush
 	byKey map[string]*Identity
 	byID  map[uint32]*Identity
 	next  uint32
@@ -73,13 +74,15 @@ func NewAllocator(path string) (*Allocator, error) {
 }
 
 // Acquire returns the identity of a label set, allocating one if needed, and
-// counts one more user of it.
+// counts one more user of it. New allocations reach the file with Flush:
+// callers acquire many at once (a policy revision with 10k CIDRs) and save
+// once.
 func (a *Allocator) Acquire(s labels.Set) (uint32, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if id, ok := a.byKey[s.String()]; ok {
 		id.Refs++
-		return id.ID, a.saveLocked()
+		return id.ID, nil
 	}
 	n, err := a.freeIDLocked()
 	if err != nil {
@@ -88,7 +91,8 @@ func (a *Allocator) Acquire(s labels.Set) (uint32, error) {
 	id := &Identity{ID: n, Labels: slices.Clone(s), Refs: 1}
 	a.byKey[s.String()] = id
 	a.byID[n] = id
-	return n, a.saveLocked()
+	a.dirty = true
+	return n, nil
 }
 
 // Release drops one user of an identity; the last one frees it.
@@ -102,8 +106,9 @@ func (a *Allocator) Release(n uint32) error {
 	if id.Refs--; id.Refs <= 0 {
 		delete(a.byID, n)
 		delete(a.byKey, id.Labels.String())
+		a.dirty = true
 	}
-	return a.saveLocked()
+	return nil
 }
 
 // Labels returns the labels of an identity, reserved ones included.
@@ -165,6 +170,17 @@ func (a *Allocator) freeIDLocked() (uint32, error) {
 	return 0, ErrExhausted
 }
 
+// Flush saves the allocations if they changed. Callers flush before they
+// report a change as done, so a restart finds every identity in use.
+func (a *Allocator) Flush() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.dirty {
+		return nil
+	}
+	return a.saveLocked()
+}
+
 // saveLocked writes the allocations.
 func (a *Allocator) saveLocked() error {
 	ids := make([]*Identity, 0, len(a.byID))
@@ -176,5 +192,9 @@ func (a *Allocator) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode identities: %w", err)
 	}
-	return statefile.Write(a.path, data)
+	if err := statefile.Write(a.path, data); err != nil {
+		return err
+	}
+	a.dirty = false
+	return nil
 }

@@ -22,6 +22,9 @@ func TestAllocationsSurviveRestart(t *testing.T) {
 	if idFE < MinLocal || idDB == idFE {
 		t.Fatalf("identities %d, %d: want distinct, >= %d", idFE, idDB, MinLocal)
 	}
+	if err := a.Flush(); err != nil {
+		t.Fatal(err)
+	}
 
 	// A restart: only the frontend comes back.
 	b, err := NewAllocator(path)
