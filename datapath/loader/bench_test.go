@@ -3,14 +3,10 @@ package loader
 import (
 	"errors"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/loupe-dev/loupe/internal/testutil"
 )
@@ -38,43 +34,8 @@ func loadForBench(b *testing.B, agg Aggregation, drain bool) *LoupeObjects {
 	if !drain {
 		return objs // 256 MiB hold every event of a 2M-packet run
 	}
-	rd, err := ringbuf.NewReader(objs.Events)
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var rec ringbuf.Record
-		rd.SetDeadline(time.Now().Add(50 * time.Millisecond))
-		for {
-			err := rd.ReadInto(&rec)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				rd.SetDeadline(time.Now().Add(50 * time.Millisecond))
-				continue
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	b.Cleanup(func() { rd.Close(); <-done })
+	testutil.DrainRingBuffer(b, objs.Events)
 	return objs
-}
-
-// baseline is a tc program that only returns: the cost of the test-run
-// harness itself, which every figure below includes.
-func baseline(b *testing.B) *ebpf.Program {
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.SchedCLS,
-		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, -1), asm.Return()},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.Close() })
-	return p
 }
 
 func runBench(b *testing.B, p *ebpf.Program, pkt []byte) {
@@ -118,7 +79,7 @@ func BenchmarkTracePath(b *testing.B) {
 	}
 	b.Run("baseline", func(b *testing.B) {
 		testutil.RequireRoot(b)
-		runBench(b, baseline(b), cases[0].pkt.Bytes())
+		runBench(b, testutil.EmptyTCProgram(b), cases[0].pkt.Bytes())
 	})
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

@@ -2,18 +2,14 @@ package maps
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
-	"github.com/cilium/ebpf/ringbuf"
 
 	"github.com/loupe-dev/loupe/datapath/loader"
 	"github.com/loupe-dev/loupe/internal/testutil"
@@ -76,49 +72,8 @@ func loadPolicyBench(b *testing.B, n int) *policyBench {
 		b.Fatal(err)
 	}
 	setup := time.Since(start)
-	drainRing(b, objs.Events)
+	testutil.DrainRingBuffer(b, objs.Events)
 	return &policyBench{objs: objs, n: n, sources: sources, setup: setup}
-}
-
-// drainRing reads the ring buffer in the background, as the collector does,
-// so that event reservations succeed.
-func drainRing(b *testing.B, m *ebpf.Map) {
-	rd, err := ringbuf.NewReader(m)
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var rec ringbuf.Record
-		rd.SetDeadline(time.Now().Add(50 * time.Millisecond))
-		for {
-			err := rd.ReadInto(&rec)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				rd.SetDeadline(time.Now().Add(50 * time.Millisecond))
-				continue
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	b.Cleanup(func() { rd.Close(); <-done })
-}
-
-// emptyProgram is a tc program that only returns: the cost of the test-run
-// harness itself, which every gross figure includes.
-func emptyProgram(b *testing.B) *ebpf.Program {
-	p, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-		Type:         ebpf.SchedCLS,
-		License:      "GPL",
-		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, -1), asm.Return()},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { p.Close() })
-	return p
 }
 
 // newConnPackets runs count distinct SYNs (Repeat=1 each), connection k from
@@ -208,7 +163,7 @@ func singly(b *testing.B, p *ebpf.Program, pkt []byte, count int, want uint32) f
 // At the end it prints the net figures per n and the 100k/100 ratios.
 func BenchmarkPolicyPath(b *testing.B) {
 	testutil.RequireRoot(b)
-	empty := emptyProgram(b)
+	empty := testutil.EmptyTCProgram(b)
 	est := testutil.Packet{Src: benchSource(0), Dst: local, Proto: 6, SrcPort: 64000, DstPort: benchPort, TCPFlags: 0x10, Payload: 100}
 	var baseSingle, baseRepeat float64
 	b.Run("baseline/single", func(b *testing.B) {
