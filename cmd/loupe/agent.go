@@ -83,7 +83,9 @@ func (o agentOptions) validate() (loader.Config, error) {
 	if o.socket == "" && o.listen == "" {
 		return loader.Config{}, badInput("--socket and --listen are both empty: the agent would serve nothing")
 	}
-	cfg := loader.Config{PinDir: o.bpfRoot, RingBufferSize: o.ringBufferSize, Aggregation: agg, ReportInterval: o.reportInterval}
+	// Start from the defaults so settings without a flag keep their value.
+	cfg := loader.DefaultConfig()
+	cfg.PinDir, cfg.RingBufferSize, cfg.Aggregation, cfg.ReportInterval = o.bpfRoot, o.ringBufferSize, agg, o.reportInterval
 	if n := o.ringBufferSize; n < 4096 || n&(n-1) != 0 {
 		return loader.Config{}, badInput("--ring-buffer-size %d: want a power of two of at least 4096", n)
 	}
