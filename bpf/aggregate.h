@@ -30,7 +30,11 @@ static __always_inline void reverse_key(const struct flow_key *k, struct flow_ke
 	r->pad = 0;
 }
 
-static __always_inline void aggregate(const struct packet *p, __u64 now, struct verdict_report *out)
+/* aggregate decides whether the packet gets a trace event. remote is the
+ * remote identity when the caller already resolved it (a new connection's
+ * policy decision did), 0 to resolve it here on a connection's first packet. */
+static __always_inline void aggregate(const struct packet *p, __u64 now, __u32 remote,
+				      struct verdict_report *out)
 {
 	struct flow_state *st = bpf_map_lookup_elem(&flow_table, &p->key);
 
@@ -38,10 +42,11 @@ static __always_inline void aggregate(const struct packet *p, __u64 now, struct 
 		/* A connection is a reply if its reverse was seen first here. */
 		struct flow_key rev;
 		reverse_key(&p->key, &rev);
-		const __u8 *remote = p->key.obs_point == OBS_FROM_ENDPOINT ? p->key.daddr : p->key.saddr;
+		if (!remote)
+			remote = lookup_identity(p->key.obs_point == OBS_FROM_ENDPOINT ? p->key.daddr : p->key.saddr);
 		struct flow_state fresh = {
 			.last_report_ns = now,
-			.remote_identity = lookup_identity(remote),
+			.remote_identity = remote,
 			.tcp_flags_seen = p->tcp_flags & TCP_TRACKED_FLAGS,
 			.is_reply = bpf_map_lookup_elem(&flow_table, &rev) != NULL,
 		};

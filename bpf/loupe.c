@@ -54,8 +54,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 obs_point)
 		return drop(&p, ep, ep->identity, lookup_identity(p.key.daddr), &m, now);
 	}
 
+	__u32 remote = 0; /* resolved below only for a new connection */
 	if (!is_neighbour_discovery(&p) && ct_lookup(&p, ep->endpoint_id, dir, now) == CT_NEW) {
-		__u32 remote = lookup_identity(egress ? p.key.daddr : p.key.saddr);
+		remote = lookup_identity(egress ? p.key.daddr : p.key.saddr);
 		__u32 src_identity = egress ? ep->identity : remote;
 		__u32 dst_identity = egress ? remote : ep->identity;
 		struct policy_result res = {};
@@ -80,7 +81,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 obs_point)
 	}
 
 	struct verdict_report v = {};
-	aggregate(&p, now, &v);
+	aggregate(&p, now, remote, &v);
 	if (!v.reason)
 		return TC_ACT_UNSPEC;
 	struct event_meta m = {
