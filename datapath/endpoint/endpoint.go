@@ -78,6 +78,11 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// spec is what e was created from.
+func (e *Endpoint) spec() Spec {
+	return Spec{Namespace: e.Namespace, Workload: e.Workload, Labels: e.Labels, Interface: e.Interface, Addresses: e.Addresses, Netns: e.Netns}
+}
+
 // sameSpec reports whether e was created from s.
 func (e *Endpoint) sameSpec(s Spec) bool {
 	return e.Namespace == s.Namespace && e.Workload == s.Workload && e.Interface == s.Interface &&

@@ -105,8 +105,7 @@ func (m *Manager) Restore() error {
 			m.clearDatapath(ep)
 			continue
 		}
-		spec := Spec{Namespace: ep.Namespace, Workload: ep.Workload, Labels: ep.Labels, Interface: ep.Interface, Addresses: ep.Addresses, Netns: ep.Netns}
-		if err := m.applyLocked(ep, spec); err != nil {
+		if err := m.applyLocked(ep, ep.spec()); err != nil {
 			return fmt.Errorf("restore endpoint %s: %w", Key(ep.Namespace, ep.Workload), err)
 		}
 		m.eps[Key(ep.Namespace, ep.Workload)] = ep

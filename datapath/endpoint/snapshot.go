@@ -2,10 +2,8 @@ package endpoint
 
 import (
 	"net/netip"
-	"sort"
 
 	"github.com/loupe-dev/loupe/api/flow"
-	"github.com/loupe-dev/loupe/api/labels"
 )
 
 // Snapshot is an immutable view of the endpoints for the collector's hot
@@ -32,7 +30,7 @@ func (m *Manager) publishLocked() {
 			Identity:  ep.Identity,
 			Namespace: ep.Namespace,
 			Workload:  ep.Workload,
-			Labels:    sortedLabels(ep),
+			Labels:    identityLabels(ep),
 		}
 		s.byID[ep.ID] = fe
 		for _, a := range ep.Addresses {
@@ -44,14 +42,11 @@ func (m *Manager) publishLocked() {
 	m.snap.Store(s)
 }
 
-func sortedLabels(ep *Endpoint) []string {
-	out := make([]string, 0, len(ep.Labels)+1)
-	for k, v := range ep.Labels {
-		out = append(out, k+"="+v)
-	}
-	out = append(out, labels.NamespaceKey+"="+ep.Namespace)
-	sort.Strings(out)
-	return out
+// identityLabels are the labels flows show: the identity's, which were
+// validated when the endpoint was created.
+func identityLabels(ep *Endpoint) []string {
+	ls, _ := ep.spec().IdentityLabels()
+	return ls
 }
 
 // Snapshot returns the current view.
