@@ -205,8 +205,16 @@ func (e *Enforcer) installLocked() error {
 			})
 		}
 	}
-	// CIDR identities go into the ipcache before any rule refers to them.
+	// CIDR identities go into the ipcache before any rule refers to them;
+	// those the previous revision installed are there already.
+	installed := make(map[policy.CIDRIdentity]bool, len(e.cidrs))
+	for _, c := range e.cidrs {
+		installed[c] = true
+	}
 	for _, c := range res.CIDRs {
+		if installed[c] {
+			continue
+		}
 		if err := e.ipcache.Upsert(c.Prefix, c.Identity); err != nil {
 			return err
 		}
