@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/bin:/usr/local/go/bin:$(PATH)
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-PROTOS  := api/flow/flow.proto api/observer/observer.proto api/agent/agent.proto
+PROTOS  := api/flow/flow.proto api/observer/observer.proto api/agent/agent.proto api/peer/peer.proto
 GENERATED := api datapath/loader
 
 # Debian packages the build, the lab and the tests use.

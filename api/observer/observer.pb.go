@@ -25,6 +25,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// NodeState is a node's connection state as the relay sees it.
+type NodeState int32
+
+const (
+	NodeState_NODE_STATE_UNKNOWN NodeState = 0
+	// The relay is connected and streams the node's flows.
+	NodeState_NODE_CONNECTED NodeState = 1
+	// The relay cannot reach the node and keeps trying.
+	NodeState_NODE_UNAVAILABLE NodeState = 2
+	// The node left the cluster (its peer entry was deleted).
+	NodeState_NODE_GONE NodeState = 3
+)
+
+// Enum value maps for NodeState.
+var (
+	NodeState_name = map[int32]string{
+		0: "NODE_STATE_UNKNOWN",
+		1: "NODE_CONNECTED",
+		2: "NODE_UNAVAILABLE",
+		3: "NODE_GONE",
+	}
+	NodeState_value = map[string]int32{
+		"NODE_STATE_UNKNOWN": 0,
+		"NODE_CONNECTED":     1,
+		"NODE_UNAVAILABLE":   2,
+		"NODE_GONE":          3,
+	}
+)
+
+func (x NodeState) Enum() *NodeState {
+	p := new(NodeState)
+	*p = x
+	return p
+}
+
+func (x NodeState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NodeState) Descriptor() protoreflect.EnumDescriptor {
+	return file_api_observer_observer_proto_enumTypes[0].Descriptor()
+}
+
+func (NodeState) Type() protoreflect.EnumType {
+	return &file_api_observer_observer_proto_enumTypes[0]
+}
+
+func (x NodeState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NodeState.Descriptor instead.
+func (NodeState) EnumDescriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{0}
+}
+
 type GetFlowsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of flows to return: the last N, or the first N with first set.
@@ -125,6 +181,7 @@ type GetFlowsResponse struct {
 	//
 	//	*GetFlowsResponse_Flow
 	//	*GetFlowsResponse_LostEvents
+	//	*GetFlowsResponse_NodeStatus
 	ResponseTypes isGetFlowsResponse_ResponseTypes `protobuf_oneof:"response_types"`
 	NodeName      string                           `protobuf:"bytes,10,opt,name=node_name,json=nodeName,proto3" json:"node_name,omitempty"`
 	Time          *timestamppb.Timestamp           `protobuf:"bytes,11,opt,name=time,proto3" json:"time,omitempty"`
@@ -187,6 +244,15 @@ func (x *GetFlowsResponse) GetLostEvents() *flow.LostEvent {
 	return nil
 }
 
+func (x *GetFlowsResponse) GetNodeStatus() *NodeStatusEvent {
+	if x != nil {
+		if x, ok := x.ResponseTypes.(*GetFlowsResponse_NodeStatus); ok {
+			return x.NodeStatus
+		}
+	}
+	return nil
+}
+
 func (x *GetFlowsResponse) GetNodeName() string {
 	if x != nil {
 		return x.NodeName
@@ -213,9 +279,16 @@ type GetFlowsResponse_LostEvents struct {
 	LostEvents *flow.LostEvent `protobuf:"bytes,2,opt,name=lost_events,json=lostEvents,proto3,oneof"`
 }
 
+type GetFlowsResponse_NodeStatus struct {
+	// Sent by the relay, in-band, when nodes join, leave or fail.
+	NodeStatus *NodeStatusEvent `protobuf:"bytes,3,opt,name=node_status,json=nodeStatus,proto3,oneof"`
+}
+
 func (*GetFlowsResponse_Flow) isGetFlowsResponse_ResponseTypes() {}
 
 func (*GetFlowsResponse_LostEvents) isGetFlowsResponse_ResponseTypes() {}
+
+func (*GetFlowsResponse_NodeStatus) isGetFlowsResponse_ResponseTypes() {}
 
 type ServerStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -265,8 +338,15 @@ type ServerStatusResponse struct {
 	Version            string                 `protobuf:"bytes,8,opt,name=version,proto3" json:"version,omitempty"`
 	NodeName           string                 `protobuf:"bytes,9,opt,name=node_name,json=nodeName,proto3" json:"node_name,omitempty"`
 	MonitorAggregation string                 `protobuf:"bytes,10,opt,name=monitor_aggregation,json=monitorAggregation,proto3" json:"monitor_aggregation,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Set by the relay only: nodes it streams from, and those it cannot reach.
+	NumConnectedNodes   *uint32  `protobuf:"varint,11,opt,name=num_connected_nodes,json=numConnectedNodes,proto3,oneof" json:"num_connected_nodes,omitempty"`
+	NumUnavailableNodes *uint32  `protobuf:"varint,12,opt,name=num_unavailable_nodes,json=numUnavailableNodes,proto3,oneof" json:"num_unavailable_nodes,omitempty"`
+	UnavailableNodes    []string `protobuf:"bytes,13,rep,name=unavailable_nodes,json=unavailableNodes,proto3" json:"unavailable_nodes,omitempty"`
+	// Time of the oldest flow held in the ring. At the relay, the newest of its
+	// nodes' oldest times: from this point on the live buffers are complete.
+	OldestFlowTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=oldest_flow_time,json=oldestFlowTime,proto3" json:"oldest_flow_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ServerStatusResponse) Reset() {
@@ -369,6 +449,427 @@ func (x *ServerStatusResponse) GetMonitorAggregation() string {
 	return ""
 }
 
+func (x *ServerStatusResponse) GetNumConnectedNodes() uint32 {
+	if x != nil && x.NumConnectedNodes != nil {
+		return *x.NumConnectedNodes
+	}
+	return 0
+}
+
+func (x *ServerStatusResponse) GetNumUnavailableNodes() uint32 {
+	if x != nil && x.NumUnavailableNodes != nil {
+		return *x.NumUnavailableNodes
+	}
+	return 0
+}
+
+func (x *ServerStatusResponse) GetUnavailableNodes() []string {
+	if x != nil {
+		return x.UnavailableNodes
+	}
+	return nil
+}
+
+func (x *ServerStatusResponse) GetOldestFlowTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldestFlowTime
+	}
+	return nil
+}
+
+// NodeStatusEvent tells a stream's reader that nodes changed state.
+type NodeStatusEvent struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	StateChange NodeState              `protobuf:"varint,1,opt,name=state_change,json=stateChange,proto3,enum=loupe.observer.v1.NodeState" json:"state_change,omitempty"`
+	NodeNames   []string               `protobuf:"bytes,2,rep,name=node_names,json=nodeNames,proto3" json:"node_names,omitempty"`
+	// Why, for people: the error of an unavailable node.
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NodeStatusEvent) Reset() {
+	*x = NodeStatusEvent{}
+	mi := &file_api_observer_observer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NodeStatusEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NodeStatusEvent) ProtoMessage() {}
+
+func (x *NodeStatusEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NodeStatusEvent.ProtoReflect.Descriptor instead.
+func (*NodeStatusEvent) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *NodeStatusEvent) GetStateChange() NodeState {
+	if x != nil {
+		return x.StateChange
+	}
+	return NodeState_NODE_STATE_UNKNOWN
+}
+
+func (x *NodeStatusEvent) GetNodeNames() []string {
+	if x != nil {
+		return x.NodeNames
+	}
+	return nil
+}
+
+func (x *NodeStatusEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type GetNodesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodesRequest) Reset() {
+	*x = GetNodesRequest{}
+	mi := &file_api_observer_observer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodesRequest) ProtoMessage() {}
+
+func (x *GetNodesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodesRequest.ProtoReflect.Descriptor instead.
+func (*GetNodesRequest) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{5}
+}
+
+type GetNodesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nodes         []*Node                `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNodesResponse) Reset() {
+	*x = GetNodesResponse{}
+	mi := &file_api_observer_observer_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNodesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNodesResponse) ProtoMessage() {}
+
+func (x *GetNodesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNodesResponse.ProtoReflect.Descriptor instead.
+func (*GetNodesResponse) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetNodesResponse) GetNodes() []*Node {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+type Node struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Address   string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	State     NodeState              `protobuf:"varint,3,opt,name=state,proto3,enum=loupe.observer.v1.NodeState" json:"state,omitempty"`
+	Version   string                 `protobuf:"bytes,4,opt,name=version,proto3" json:"version,omitempty"`
+	UptimeNs  uint64                 `protobuf:"varint,5,opt,name=uptime_ns,json=uptimeNs,proto3" json:"uptime_ns,omitempty"`
+	NumFlows  uint64                 `protobuf:"varint,6,opt,name=num_flows,json=numFlows,proto3" json:"num_flows,omitempty"`
+	MaxFlows  uint64                 `protobuf:"varint,7,opt,name=max_flows,json=maxFlows,proto3" json:"max_flows,omitempty"`
+	SeenFlows uint64                 `protobuf:"varint,8,opt,name=seen_flows,json=seenFlows,proto3" json:"seen_flows,omitempty"`
+	// Whether the connection to the node is mutual TLS.
+	Tls bool `protobuf:"varint,9,opt,name=tls,proto3" json:"tls,omitempty"`
+	// The last connection or stream error, empty when none.
+	LastError     string `protobuf:"bytes,10,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Node) Reset() {
+	*x = Node{}
+	mi := &file_api_observer_observer_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Node) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Node) ProtoMessage() {}
+
+func (x *Node) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Node.ProtoReflect.Descriptor instead.
+func (*Node) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Node) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Node) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Node) GetState() NodeState {
+	if x != nil {
+		return x.State
+	}
+	return NodeState_NODE_STATE_UNKNOWN
+}
+
+func (x *Node) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Node) GetUptimeNs() uint64 {
+	if x != nil {
+		return x.UptimeNs
+	}
+	return 0
+}
+
+func (x *Node) GetNumFlows() uint64 {
+	if x != nil {
+		return x.NumFlows
+	}
+	return 0
+}
+
+func (x *Node) GetMaxFlows() uint64 {
+	if x != nil {
+		return x.MaxFlows
+	}
+	return 0
+}
+
+func (x *Node) GetSeenFlows() uint64 {
+	if x != nil {
+		return x.SeenFlows
+	}
+	return 0
+}
+
+func (x *Node) GetTls() bool {
+	if x != nil {
+		return x.Tls
+	}
+	return false
+}
+
+func (x *Node) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+type GetNamespacesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNamespacesRequest) Reset() {
+	*x = GetNamespacesRequest{}
+	mi := &file_api_observer_observer_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNamespacesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNamespacesRequest) ProtoMessage() {}
+
+func (x *GetNamespacesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNamespacesRequest.ProtoReflect.Descriptor instead.
+func (*GetNamespacesRequest) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{8}
+}
+
+type GetNamespacesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespaces    []*Namespace           `protobuf:"bytes,1,rep,name=namespaces,proto3" json:"namespaces,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetNamespacesResponse) Reset() {
+	*x = GetNamespacesResponse{}
+	mi := &file_api_observer_observer_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetNamespacesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetNamespacesResponse) ProtoMessage() {}
+
+func (x *GetNamespacesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetNamespacesResponse.ProtoReflect.Descriptor instead.
+func (*GetNamespacesResponse) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetNamespacesResponse) GetNamespaces() []*Namespace {
+	if x != nil {
+		return x.Namespaces
+	}
+	return nil
+}
+
+type Namespace struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The nodes that have endpoints or flows in the namespace.
+	Nodes         []string `protobuf:"bytes,2,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Namespace) Reset() {
+	*x = Namespace{}
+	mi := &file_api_observer_observer_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Namespace) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Namespace) ProtoMessage() {}
+
+func (x *Namespace) ProtoReflect() protoreflect.Message {
+	mi := &file_api_observer_observer_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Namespace.ProtoReflect.Descriptor instead.
+func (*Namespace) Descriptor() ([]byte, []int) {
+	return file_api_observer_observer_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Namespace) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Namespace) GetNodes() []string {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
 var File_api_observer_observer_proto protoreflect.FileDescriptor
 
 const file_api_observer_observer_proto_rawDesc = "" +
@@ -381,16 +882,18 @@ const file_api_observer_observer_proto_rawDesc = "" +
 	"\x05since\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
 	"\x05until\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12/\n" +
 	"\x05allow\x18\x06 \x03(\v2\x19.loupe.flow.v1.FlowFilterR\x05allow\x12-\n" +
-	"\x04deny\x18\a \x03(\v2\x19.loupe.flow.v1.FlowFilterR\x04deny\"\xd9\x01\n" +
+	"\x04deny\x18\a \x03(\v2\x19.loupe.flow.v1.FlowFilterR\x04deny\"\xa0\x02\n" +
 	"\x10GetFlowsResponse\x12)\n" +
 	"\x04flow\x18\x01 \x01(\v2\x13.loupe.flow.v1.FlowH\x00R\x04flow\x12;\n" +
 	"\vlost_events\x18\x02 \x01(\v2\x18.loupe.flow.v1.LostEventH\x00R\n" +
-	"lostEvents\x12\x1b\n" +
+	"lostEvents\x12E\n" +
+	"\vnode_status\x18\x03 \x01(\v2\".loupe.observer.v1.NodeStatusEventH\x00R\n" +
+	"nodeStatus\x12\x1b\n" +
 	"\tnode_name\x18\n" +
 	" \x01(\tR\bnodeName\x12.\n" +
 	"\x04time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\x10\n" +
 	"\x0eresponse_types\"\x15\n" +
-	"\x13ServerStatusRequest\"\xe0\x02\n" +
+	"\x13ServerStatusRequest\"\xf3\x04\n" +
 	"\x14ServerStatusResponse\x12\x1b\n" +
 	"\tnum_flows\x18\x01 \x01(\x04R\bnumFlows\x12\x1b\n" +
 	"\tmax_flows\x18\x02 \x01(\x04R\bmaxFlows\x12\x1d\n" +
@@ -404,10 +907,53 @@ const file_api_observer_observer_proto_rawDesc = "" +
 	"\aversion\x18\b \x01(\tR\aversion\x12\x1b\n" +
 	"\tnode_name\x18\t \x01(\tR\bnodeName\x12/\n" +
 	"\x13monitor_aggregation\x18\n" +
-	" \x01(\tR\x12monitorAggregation2\xc2\x01\n" +
+	" \x01(\tR\x12monitorAggregation\x123\n" +
+	"\x13num_connected_nodes\x18\v \x01(\rH\x00R\x11numConnectedNodes\x88\x01\x01\x127\n" +
+	"\x15num_unavailable_nodes\x18\f \x01(\rH\x01R\x13numUnavailableNodes\x88\x01\x01\x12+\n" +
+	"\x11unavailable_nodes\x18\r \x03(\tR\x10unavailableNodes\x12D\n" +
+	"\x10oldest_flow_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x0eoldestFlowTimeB\x16\n" +
+	"\x14_num_connected_nodesB\x18\n" +
+	"\x16_num_unavailable_nodes\"\x8b\x01\n" +
+	"\x0fNodeStatusEvent\x12?\n" +
+	"\fstate_change\x18\x01 \x01(\x0e2\x1c.loupe.observer.v1.NodeStateR\vstateChange\x12\x1d\n" +
+	"\n" +
+	"node_names\x18\x02 \x03(\tR\tnodeNames\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x11\n" +
+	"\x0fGetNodesRequest\"A\n" +
+	"\x10GetNodesResponse\x12-\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x17.loupe.observer.v1.NodeR\x05nodes\"\xa9\x02\n" +
+	"\x04Node\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x122\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1c.loupe.observer.v1.NodeStateR\x05state\x12\x18\n" +
+	"\aversion\x18\x04 \x01(\tR\aversion\x12\x1b\n" +
+	"\tuptime_ns\x18\x05 \x01(\x04R\buptimeNs\x12\x1b\n" +
+	"\tnum_flows\x18\x06 \x01(\x04R\bnumFlows\x12\x1b\n" +
+	"\tmax_flows\x18\a \x01(\x04R\bmaxFlows\x12\x1d\n" +
+	"\n" +
+	"seen_flows\x18\b \x01(\x04R\tseenFlows\x12\x10\n" +
+	"\x03tls\x18\t \x01(\bR\x03tls\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\n" +
+	" \x01(\tR\tlastError\"\x16\n" +
+	"\x14GetNamespacesRequest\"U\n" +
+	"\x15GetNamespacesResponse\x12<\n" +
+	"\n" +
+	"namespaces\x18\x01 \x03(\v2\x1c.loupe.observer.v1.NamespaceR\n" +
+	"namespaces\"5\n" +
+	"\tNamespace\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05nodes\x18\x02 \x03(\tR\x05nodes*\\\n" +
+	"\tNodeState\x12\x16\n" +
+	"\x12NODE_STATE_UNKNOWN\x10\x00\x12\x12\n" +
+	"\x0eNODE_CONNECTED\x10\x01\x12\x14\n" +
+	"\x10NODE_UNAVAILABLE\x10\x02\x12\r\n" +
+	"\tNODE_GONE\x10\x032\xfb\x02\n" +
 	"\bObserver\x12U\n" +
 	"\bGetFlows\x12\".loupe.observer.v1.GetFlowsRequest\x1a#.loupe.observer.v1.GetFlowsResponse0\x01\x12_\n" +
-	"\fServerStatus\x12&.loupe.observer.v1.ServerStatusRequest\x1a'.loupe.observer.v1.ServerStatusResponseB)Z'github.com/loupe-dev/loupe/api/observerb\x06proto3"
+	"\fServerStatus\x12&.loupe.observer.v1.ServerStatusRequest\x1a'.loupe.observer.v1.ServerStatusResponse\x12S\n" +
+	"\bGetNodes\x12\".loupe.observer.v1.GetNodesRequest\x1a#.loupe.observer.v1.GetNodesResponse\x12b\n" +
+	"\rGetNamespaces\x12'.loupe.observer.v1.GetNamespacesRequest\x1a(.loupe.observer.v1.GetNamespacesResponseB)Z'github.com/loupe-dev/loupe/api/observerb\x06proto3"
 
 var (
 	file_api_observer_observer_proto_rawDescOnce sync.Once
@@ -421,34 +967,53 @@ func file_api_observer_observer_proto_rawDescGZIP() []byte {
 	return file_api_observer_observer_proto_rawDescData
 }
 
-var file_api_observer_observer_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_api_observer_observer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_api_observer_observer_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_api_observer_observer_proto_goTypes = []any{
-	(*GetFlowsRequest)(nil),       // 0: loupe.observer.v1.GetFlowsRequest
-	(*GetFlowsResponse)(nil),      // 1: loupe.observer.v1.GetFlowsResponse
-	(*ServerStatusRequest)(nil),   // 2: loupe.observer.v1.ServerStatusRequest
-	(*ServerStatusResponse)(nil),  // 3: loupe.observer.v1.ServerStatusResponse
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*flow.FlowFilter)(nil),       // 5: loupe.flow.v1.FlowFilter
-	(*flow.Flow)(nil),             // 6: loupe.flow.v1.Flow
-	(*flow.LostEvent)(nil),        // 7: loupe.flow.v1.LostEvent
+	(NodeState)(0),                // 0: loupe.observer.v1.NodeState
+	(*GetFlowsRequest)(nil),       // 1: loupe.observer.v1.GetFlowsRequest
+	(*GetFlowsResponse)(nil),      // 2: loupe.observer.v1.GetFlowsResponse
+	(*ServerStatusRequest)(nil),   // 3: loupe.observer.v1.ServerStatusRequest
+	(*ServerStatusResponse)(nil),  // 4: loupe.observer.v1.ServerStatusResponse
+	(*NodeStatusEvent)(nil),       // 5: loupe.observer.v1.NodeStatusEvent
+	(*GetNodesRequest)(nil),       // 6: loupe.observer.v1.GetNodesRequest
+	(*GetNodesResponse)(nil),      // 7: loupe.observer.v1.GetNodesResponse
+	(*Node)(nil),                  // 8: loupe.observer.v1.Node
+	(*GetNamespacesRequest)(nil),  // 9: loupe.observer.v1.GetNamespacesRequest
+	(*GetNamespacesResponse)(nil), // 10: loupe.observer.v1.GetNamespacesResponse
+	(*Namespace)(nil),             // 11: loupe.observer.v1.Namespace
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*flow.FlowFilter)(nil),       // 13: loupe.flow.v1.FlowFilter
+	(*flow.Flow)(nil),             // 14: loupe.flow.v1.Flow
+	(*flow.LostEvent)(nil),        // 15: loupe.flow.v1.LostEvent
 }
 var file_api_observer_observer_proto_depIdxs = []int32{
-	4, // 0: loupe.observer.v1.GetFlowsRequest.since:type_name -> google.protobuf.Timestamp
-	4, // 1: loupe.observer.v1.GetFlowsRequest.until:type_name -> google.protobuf.Timestamp
-	5, // 2: loupe.observer.v1.GetFlowsRequest.allow:type_name -> loupe.flow.v1.FlowFilter
-	5, // 3: loupe.observer.v1.GetFlowsRequest.deny:type_name -> loupe.flow.v1.FlowFilter
-	6, // 4: loupe.observer.v1.GetFlowsResponse.flow:type_name -> loupe.flow.v1.Flow
-	7, // 5: loupe.observer.v1.GetFlowsResponse.lost_events:type_name -> loupe.flow.v1.LostEvent
-	4, // 6: loupe.observer.v1.GetFlowsResponse.time:type_name -> google.protobuf.Timestamp
-	0, // 7: loupe.observer.v1.Observer.GetFlows:input_type -> loupe.observer.v1.GetFlowsRequest
-	2, // 8: loupe.observer.v1.Observer.ServerStatus:input_type -> loupe.observer.v1.ServerStatusRequest
-	1, // 9: loupe.observer.v1.Observer.GetFlows:output_type -> loupe.observer.v1.GetFlowsResponse
-	3, // 10: loupe.observer.v1.Observer.ServerStatus:output_type -> loupe.observer.v1.ServerStatusResponse
-	9, // [9:11] is the sub-list for method output_type
-	7, // [7:9] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	12, // 0: loupe.observer.v1.GetFlowsRequest.since:type_name -> google.protobuf.Timestamp
+	12, // 1: loupe.observer.v1.GetFlowsRequest.until:type_name -> google.protobuf.Timestamp
+	13, // 2: loupe.observer.v1.GetFlowsRequest.allow:type_name -> loupe.flow.v1.FlowFilter
+	13, // 3: loupe.observer.v1.GetFlowsRequest.deny:type_name -> loupe.flow.v1.FlowFilter
+	14, // 4: loupe.observer.v1.GetFlowsResponse.flow:type_name -> loupe.flow.v1.Flow
+	15, // 5: loupe.observer.v1.GetFlowsResponse.lost_events:type_name -> loupe.flow.v1.LostEvent
+	5,  // 6: loupe.observer.v1.GetFlowsResponse.node_status:type_name -> loupe.observer.v1.NodeStatusEvent
+	12, // 7: loupe.observer.v1.GetFlowsResponse.time:type_name -> google.protobuf.Timestamp
+	12, // 8: loupe.observer.v1.ServerStatusResponse.oldest_flow_time:type_name -> google.protobuf.Timestamp
+	0,  // 9: loupe.observer.v1.NodeStatusEvent.state_change:type_name -> loupe.observer.v1.NodeState
+	8,  // 10: loupe.observer.v1.GetNodesResponse.nodes:type_name -> loupe.observer.v1.Node
+	0,  // 11: loupe.observer.v1.Node.state:type_name -> loupe.observer.v1.NodeState
+	11, // 12: loupe.observer.v1.GetNamespacesResponse.namespaces:type_name -> loupe.observer.v1.Namespace
+	1,  // 13: loupe.observer.v1.Observer.GetFlows:input_type -> loupe.observer.v1.GetFlowsRequest
+	3,  // 14: loupe.observer.v1.Observer.ServerStatus:input_type -> loupe.observer.v1.ServerStatusRequest
+	6,  // 15: loupe.observer.v1.Observer.GetNodes:input_type -> loupe.observer.v1.GetNodesRequest
+	9,  // 16: loupe.observer.v1.Observer.GetNamespaces:input_type -> loupe.observer.v1.GetNamespacesRequest
+	2,  // 17: loupe.observer.v1.Observer.GetFlows:output_type -> loupe.observer.v1.GetFlowsResponse
+	4,  // 18: loupe.observer.v1.Observer.ServerStatus:output_type -> loupe.observer.v1.ServerStatusResponse
+	7,  // 19: loupe.observer.v1.Observer.GetNodes:output_type -> loupe.observer.v1.GetNodesResponse
+	10, // 20: loupe.observer.v1.Observer.GetNamespaces:output_type -> loupe.observer.v1.GetNamespacesResponse
+	17, // [17:21] is the sub-list for method output_type
+	13, // [13:17] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_api_observer_observer_proto_init() }
@@ -459,19 +1024,22 @@ func file_api_observer_observer_proto_init() {
 	file_api_observer_observer_proto_msgTypes[1].OneofWrappers = []any{
 		(*GetFlowsResponse_Flow)(nil),
 		(*GetFlowsResponse_LostEvents)(nil),
+		(*GetFlowsResponse_NodeStatus)(nil),
 	}
+	file_api_observer_observer_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_api_observer_observer_proto_rawDesc), len(file_api_observer_observer_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   4,
+			NumEnums:      1,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_api_observer_observer_proto_goTypes,
 		DependencyIndexes: file_api_observer_observer_proto_depIdxs,
+		EnumInfos:         file_api_observer_observer_proto_enumTypes,
 		MessageInfos:      file_api_observer_observer_proto_msgTypes,
 	}.Build()
 	File_api_observer_observer_proto = out.File

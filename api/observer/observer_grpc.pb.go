@@ -21,8 +21,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Observer_GetFlows_FullMethodName     = "/loupe.observer.v1.Observer/GetFlows"
-	Observer_ServerStatus_FullMethodName = "/loupe.observer.v1.Observer/ServerStatus"
+	Observer_GetFlows_FullMethodName      = "/loupe.observer.v1.Observer/GetFlows"
+	Observer_ServerStatus_FullMethodName  = "/loupe.observer.v1.Observer/ServerStatus"
+	Observer_GetNodes_FullMethodName      = "/loupe.observer.v1.Observer/GetNodes"
+	Observer_GetNamespaces_FullMethodName = "/loupe.observer.v1.Observer/GetNamespaces"
 )
 
 // ObserverClient is the client API for Observer service.
@@ -32,6 +34,11 @@ type ObserverClient interface {
 	// GetFlows streams flows from the buffer (and, at the relay, from history).
 	GetFlows(ctx context.Context, in *GetFlowsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[GetFlowsResponse], error)
 	ServerStatus(ctx context.Context, in *ServerStatusRequest, opts ...grpc.CallOption) (*ServerStatusResponse, error)
+	// GetNodes lists the nodes behind the server: the agent itself, or every
+	// node the relay knows with its connection state.
+	GetNodes(ctx context.Context, in *GetNodesRequest, opts ...grpc.CallOption) (*GetNodesResponse, error)
+	// GetNamespaces lists the namespaces seen in endpoints or flows.
+	GetNamespaces(ctx context.Context, in *GetNamespacesRequest, opts ...grpc.CallOption) (*GetNamespacesResponse, error)
 }
 
 type observerClient struct {
@@ -71,6 +78,26 @@ func (c *observerClient) ServerStatus(ctx context.Context, in *ServerStatusReque
 	return out, nil
 }
 
+func (c *observerClient) GetNodes(ctx context.Context, in *GetNodesRequest, opts ...grpc.CallOption) (*GetNodesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNodesResponse)
+	err := c.cc.Invoke(ctx, Observer_GetNodes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *observerClient) GetNamespaces(ctx context.Context, in *GetNamespacesRequest, opts ...grpc.CallOption) (*GetNamespacesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetNamespacesResponse)
+	err := c.cc.Invoke(ctx, Observer_GetNamespaces_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ObserverServer is the server API for Observer service.
 // All implementations must embed UnimplementedObserverServer
 // for forward compatibility.
@@ -78,6 +105,11 @@ type ObserverServer interface {
 	// GetFlows streams flows from the buffer (and, at the relay, from history).
 	GetFlows(*GetFlowsRequest, grpc.ServerStreamingServer[GetFlowsResponse]) error
 	ServerStatus(context.Context, *ServerStatusRequest) (*ServerStatusResponse, error)
+	// GetNodes lists the nodes behind the server: the agent itself, or every
+	// node the relay knows with its connection state.
+	GetNodes(context.Context, *GetNodesRequest) (*GetNodesResponse, error)
+	// GetNamespaces lists the namespaces seen in endpoints or flows.
+	GetNamespaces(context.Context, *GetNamespacesRequest) (*GetNamespacesResponse, error)
 	mustEmbedUnimplementedObserverServer()
 }
 
@@ -93,6 +125,12 @@ func (UnimplementedObserverServer) GetFlows(*GetFlowsRequest, grpc.ServerStreami
 }
 func (UnimplementedObserverServer) ServerStatus(context.Context, *ServerStatusRequest) (*ServerStatusResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ServerStatus not implemented")
+}
+func (UnimplementedObserverServer) GetNodes(context.Context, *GetNodesRequest) (*GetNodesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNodes not implemented")
+}
+func (UnimplementedObserverServer) GetNamespaces(context.Context, *GetNamespacesRequest) (*GetNamespacesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetNamespaces not implemented")
 }
 func (UnimplementedObserverServer) mustEmbedUnimplementedObserverServer() {}
 func (UnimplementedObserverServer) testEmbeddedByValue()                  {}
@@ -144,6 +182,42 @@ func _Observer_ServerStatus_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Observer_GetNodes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNodesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ObserverServer).GetNodes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Observer_GetNodes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ObserverServer).GetNodes(ctx, req.(*GetNodesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Observer_GetNamespaces_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetNamespacesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ObserverServer).GetNamespaces(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Observer_GetNamespaces_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ObserverServer).GetNamespaces(ctx, req.(*GetNamespacesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Observer_ServiceDesc is the grpc.ServiceDesc for Observer service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -154,6 +228,14 @@ var Observer_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ServerStatus",
 			Handler:    _Observer_ServerStatus_Handler,
+		},
+		{
+			MethodName: "GetNodes",
+			Handler:    _Observer_GetNodes_Handler,
+		},
+		{
+			MethodName: "GetNamespaces",
+			Handler:    _Observer_GetNamespaces_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
