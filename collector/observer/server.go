@@ -29,6 +29,9 @@ type Server struct {
 	node        string
 	version     string
 	aggregation string
+	address     string          // where GetNodes says the node serves
+	tls         bool            // whether that address is mutual TLS
+	namespaces  func() []string // the namespaces of the node's endpoints
 }
 
 // NewServer serves src for node.
@@ -41,11 +44,16 @@ func (s *Server) ServerStatus(context.Context, *observer.ServerStatusRequest) (*
 	r := s.src.Ring()
 	oldest, next := r.Bounds()
 	st := s.src.Stats()
-	return &observer.ServerStatusResponse{
+	resp := &observer.ServerStatusResponse{
 		NumFlows: next - oldest, MaxFlows: r.Cap(), SeenFlows: st.Seen, FlowsRate: st.Rate,
 		UptimeNs: uint64(st.Uptime.Nanoseconds()), NumLostEvents: st.KernelLost, DecodeErrors: st.DecodeErrors,
 		Version: s.version, NodeName: s.node, MonitorAggregation: s.aggregation,
-	}, nil
+	}
+	// An empty ring holds nothing: the oldest time stays unset.
+	if e, _, _, ok := r.Read(oldest); ok {
+		resp.OldestFlowTime = timestamppb.New(time.Unix(0, e.TimeNs))
+	}
+	return resp, nil
 }
 
 // GetFlows streams flows that pass the request's filters: the last or first
