@@ -36,6 +36,7 @@ func newRootCmd() *cobra.Command {
 		newIdentityCmd(),
 		newLabCmd(),
 		newPolicy(),
+		newCertsCmd(),
 		newVersionCmd(),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors too.
