@@ -10,6 +10,7 @@ import (
 
 	"github.com/loupe-dev/loupe/collector"
 	"github.com/loupe-dev/loupe/datapath/loader"
+	"github.com/loupe-dev/loupe/internal/mtls"
 )
 
 // agentOptions are the agent's flags.
@@ -26,6 +27,8 @@ type agentOptions struct {
 	attachMode     string
 	lossInterval   time.Duration
 	logLevel       string
+	clusterDir     string
+	tls            mtls.Files
 }
 
 func newAgentCmd() *cobra.Command {
@@ -35,7 +38,7 @@ func newAgentCmd() *cobra.Command {
 		socket: "/var/run/loupe/loupe.sock", listen: "127.0.0.1:4244",
 		ringBufferSize: dc.RingBufferSize, flowBuffer: cc.RingSize, aggregation: dc.Aggregation.String(),
 		reportInterval: dc.ReportInterval, attachMode: string(loader.ModeAuto), lossInterval: cc.LossInterval,
-		logLevel: "info",
+		logLevel: "info", clusterDir: "/var/run/loupe/cluster",
 	}
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -62,6 +65,10 @@ CAP_NET_ADMIN, CAP_SYS_ADMIN) and a BPF filesystem.`,
 	f.StringVar(&o.attachMode, "attach-mode", o.attachMode, "how programs attach: auto (tcx, else tc), tcx or tc")
 	f.DurationVar(&o.lossInterval, "loss-interval", o.lossInterval, "how often lost events are polled and reported")
 	f.StringVar(&o.logLevel, "log-level", o.logLevel, "debug, info, warn or error")
+	f.StringVar(&o.clusterDir, "cluster-dir", o.clusterDir, "node registry shared by the cluster's agents: this node is listed there while it runs (empty: none)")
+	f.StringVar(&o.tls.Cert, "tls-cert", "", "certificate of the --listen address: serve it with mutual TLS (see loupe certs)")
+	f.StringVar(&o.tls.Key, "tls-key", "", "key of --tls-cert")
+	f.StringVar(&o.tls.CA, "tls-client-ca", "", "CA that clients' certificates (the relay's) must chain to")
 	return cmd
 }
 
@@ -82,6 +89,9 @@ func (o agentOptions) validate() (loader.Config, error) {
 	}
 	if o.socket == "" && o.listen == "" {
 		return loader.Config{}, badInput("--socket and --listen are both empty: the agent would serve nothing")
+	}
+	if err := o.validateCluster(); err != nil {
+		return loader.Config{}, err
 	}
 	// Start from the defaults so settings without a flag keep their value.
 	cfg := loader.DefaultConfig()

@@ -12,8 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 
-	agentpb "github.com/loupe-dev/loupe/api/agent"
-	"github.com/loupe-dev/loupe/api/observer"
 	"github.com/loupe-dev/loupe/collector"
 	observersrv "github.com/loupe-dev/loupe/collector/observer"
 	"github.com/loupe-dev/loupe/collector/parser"
@@ -34,8 +32,10 @@ type agent struct {
 	objs      *loader.LoupeObjects
 	collector *collector.Collector
 	ctgc      *ctgc.Collector
-	grpc      *grpc.Server
-	listeners []net.Listener
+	servers   []*grpc.Server
+	// registered is the registry directory this node is listed in, if any.
+	registered string
+	nodeName   string
 }
 
 // startAgent starts, in order: the state lock, the datapath (bpffs, objects,
@@ -97,49 +97,19 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	}
 	a.collector = c
 
-	a.grpc = grpc.NewServer()
-	observer.RegisterObserverServer(a.grpc, observersrv.NewServer(c, o.nodeName, version, cfg.Aggregation.String()))
-	agentpb.RegisterAgentServer(a.grpc, agentapi.NewServer(mgr, ids, enf))
-	if o.socket != "" {
-		l, err := listenUnix(o.socket)
-		if err != nil {
-			return nil, err
-		}
-		a.serve(l)
-	}
-	if o.listen != "" {
-		l, err := net.Listen("tcp", o.listen)
-		if err != nil {
-			return nil, badInput("--listen %s: %v", o.listen, err)
-		}
-		a.serve(l)
+	obs := observersrv.NewServer(c, o.nodeName, version, cfg.Aggregation.String()).
+		WithEndpointNamespaces(func() []string { return endpointNamespaces(mgr.List()) })
+	if err := a.serveAPIs(o, obs, agentapi.NewServer(mgr, ids, enf)); err != nil {
+		return nil, err
 	}
 	return a, nil
-}
-
-func (a *agent) serve(l net.Listener) {
-	a.listeners = append(a.listeners, l)
-	go func() {
-		// Serve returns when the server stops; stop owns this goroutine.
-		if err := a.grpc.Serve(l); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			a.log.Error("serve api", "address", l.Addr(), "error", err)
-		}
-	}()
 }
 
 // stop ends what started, in reverse. Programs stay attached and maps stay
 // pinned: the kernel keeps working without the agent.
 func (a *agent) stop() error {
 	var errs []error
-	if a.grpc != nil {
-		done := make(chan struct{})
-		go func() { a.grpc.GracefulStop(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			a.grpc.Stop() // followers never end on their own
-		}
-	}
+	errs = append(errs, a.stopAPIs())
 	if a.collector != nil {
 		errs = append(errs, a.collector.Stop())
 	}

@@ -87,7 +87,8 @@ func (a *agentProc) server() string { return "unix://" + a.socket }
 func (a *agentProc) start() {
 	a.t.Helper()
 	args := append([]string{"agent", "--node-name", a.node, "--bpf-root", a.bpfRoot, "--state-dir", a.stateDir,
-		"--socket", a.socket, "--listen", "", "--loss-interval", "200ms"}, a.extra...)
+		"--socket", a.socket, "--listen", "", "--loss-interval", "200ms",
+		"--cluster-dir", filepath.Join(filepath.Dir(a.socket), "cluster")}, a.extra...)
 	a.cmd = exec.Command(loupeBin, args...)
 	a.log = &bytes.Buffer{}
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
