@@ -129,7 +129,9 @@ func (s *Server) waitReady(ctx context.Context) error {
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.TCPPort)) }
 
 // HTTPAddr is the HTTP interface address.
-func (s *Server) HTTPAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.HTTPPort)) }
+func (s *Server) HTTPAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.HTTPPort))
+}
 
 // DSN is the URL loupe's --clickhouse flag takes, for database db.
 func (s *Server) DSN(db string) string { return "clickhouse://" + s.Addr() + "/" + db }

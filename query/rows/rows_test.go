@@ -78,7 +78,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
-func key(f *flow.Flow) string { return fmt.Sprintf("%s/%d/%d", f.NodeName, f.Id, f.Time.AsTime().UnixNano()) }
+func key(f *flow.Flow) string {
+	return fmt.Sprintf("%s/%d/%d", f.NodeName, f.Id, f.Time.AsTime().UnixNano())
+}
 
 // normalize gives the empty endpoints a stored flow always has.
 func normalize(f *flow.Flow) *flow.Flow {
