@@ -1,0 +1,90 @@
+package observer
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/loupe-dev/loupe/api/flow"
+	observerpb "github.com/loupe-dev/loupe/api/observer"
+)
+
+// historyThenLive answers a request whose since is older than boundary,
+// where the nodes' buffers start to be complete: [since, boundary) from
+// history, then from boundary on from the nodes, in one time order.
+func (s *Server) historyThenLive(ctx context.Context, req *observerpb.GetFlowsRequest, boundary time.Time, send sendFunc) error {
+	until := boundary
+	liveToo := true
+	if u := req.GetUntil(); u != nil && u.AsTime().Before(boundary) {
+		until, liveToo = u.AsTime(), false
+	}
+	liveReq := proto.Clone(req).(*observerpb.GetFlowsRequest)
+	liveReq.Since = timestamppb.New(boundary)
+
+	if req.GetNumber() > 0 && !req.GetFirst() && liveToo {
+		// The last N: the newest are live; history only makes up the rest.
+		last := proto.Clone(liveReq).(*observerpb.GetFlowsRequest)
+		last.Follow = false
+		out, resume, err := s.newest(ctx, last)
+		if err != nil {
+			return err
+		}
+		var flows uint64
+		for _, r := range out {
+			if r.GetFlow() != nil {
+				flows++
+			}
+		}
+		if flows < req.GetNumber() {
+			older := proto.Clone(req).(*observerpb.GetFlowsRequest)
+			older.Number = req.GetNumber() - flows
+			if err := s.history(ctx, older, until, send, nil); err != nil {
+				return err
+			}
+		}
+		for _, r := range out {
+			if err := send(r); err != nil {
+				return err
+			}
+		}
+		if !req.GetFollow() {
+			return nil
+		}
+		liveReq.Number = 0
+		return s.merged(ctx, liveReq, resume, send)
+	}
+
+	var sent uint64
+	if err := s.history(ctx, req, until, send, &sent); err != nil {
+		return err
+	}
+	if !liveToo {
+		return nil
+	}
+	if req.GetFirst() && req.GetNumber() > 0 {
+		if sent >= req.GetNumber() {
+			return nil
+		}
+		liveReq.Number = req.GetNumber() - sent
+	}
+	return s.live(ctx, liveReq, send)
+}
+
+// history streams the History's flows of req before until, counting them
+// in sent when given.
+func (s *Server) history(ctx context.Context, req *observerpb.GetFlowsRequest, until time.Time, send sendFunc, sent *uint64) error {
+	err := s.cfg.History.Flows(ctx, req, until, func(f *flow.Flow) error {
+		if sent != nil {
+			*sent++
+		}
+		return send(flowResponse(f))
+	})
+	if err != nil && ctx.Err() == nil {
+		return status.Errorf(codes.Unavailable, "history: %v", err)
+	}
+	return err
+}
