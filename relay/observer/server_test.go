@@ -112,7 +112,9 @@ func collect(t *testing.T, c observerpb.ObserverClient, req *observerpb.GetFlows
 	}
 }
 
-func ts(sec int) *timestamppb.Timestamp { return timestamppb.New(t0.Add(time.Duration(sec) * time.Second)) }
+func ts(sec int) *timestamppb.Timestamp {
+	return timestamppb.New(t0.Add(time.Duration(sec) * time.Second))
+}
 
 func TestGetFlowsMergesNodes(t *testing.T) {
 	a, b := startNode(t, "a", 64), startNode(t, "b", 64)
