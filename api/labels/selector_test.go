@@ -68,3 +68,33 @@ func FuzzParseSelector(f *testing.F) {
 		_ = sel.Matches(Set{"app=a", "b=c"})
 	})
 }
+
+func TestRequirements(t *testing.T) {
+	sel, err := ParseSelector("app=a, tier in (x,y), !owner, zone, b!=c, d notin (e)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sel.Requirements()
+	want := []Requirement{
+		{"app", Equals, []string{"a"}}, {"tier", In, []string{"x", "y"}}, {"owner", NotExists, nil},
+		{"zone", Exists, nil}, {"b", NotEquals, []string{"c"}}, {"d", NotIn, []string{"e"}},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Key != w.Key || g.Operator != w.Operator || len(g.Values) != len(w.Values) {
+			t.Fatalf("requirement %d: got %+v, want %+v", i, g, w)
+		}
+		for j := range w.Values {
+			if g.Values[j] != w.Values[j] {
+				t.Fatalf("requirement %d: got %+v, want %+v", i, g, w)
+			}
+		}
+	}
+	got[1].Values[0] = "changed"
+	if sel.Requirements()[1].Values[0] != "x" {
+		t.Error("Requirements shares its values with the selector")
+	}
+}
