@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/loupe-dev/loupe/internal/mtls"
+	"github.com/loupe-dev/loupe/relay/peers"
 )
 
 // defaultServer is the local agent's unix socket.
@@ -14,11 +16,10 @@ const defaultServer = "unix:///var/run/loupe/loupe.sock"
 // dial connects to an agent or relay. server is "unix:///path" or "host:port";
 // plaintext is only allowed to loopback and unix sockets.
 func dial(server string) (*grpc.ClientConn, error) {
-	target := server
-	if !strings.HasPrefix(server, "unix:") && !strings.Contains(server, "://") {
-		target = "passthrough:///" + server
+	if !mtls.IsLocal(server) {
+		return nil, badInput("--server %q: plaintext is only allowed to loopback addresses and unix sockets: run loupe on that machine (agents off loopback serve mutual TLS, for relays)", server)
 	}
-	conn, err := grpc.NewClient(target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(peers.Target(server), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, badInput("--server %q: %v", server, err)
 	}

@@ -37,6 +37,8 @@ func newRootCmd() *cobra.Command {
 		newLabCmd(),
 		newPolicy(),
 		newCertsCmd(),
+		newRelayCmd(),
+		newNodesCmd(),
 		newVersionCmd(),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors too.

@@ -21,8 +21,11 @@ type queryOptions struct {
 	timeout time.Duration
 }
 
-func (q *queryOptions) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&q.server, "server", defaultServer, serverFlagHelp)
+func (q *queryOptions) addFlags(cmd *cobra.Command) { q.addFlagsFor(cmd, defaultServer) }
+
+// addFlagsFor adds the flags with server as --server's default.
+func (q *queryOptions) addFlagsFor(cmd *cobra.Command, server string) {
+	cmd.Flags().StringVar(&q.server, "server", server, serverFlagHelp)
 	cmd.Flags().StringVarP(&q.output, "output", "o", printer.ListFormats[0], "Output `FORMAT`: "+strings.Join(printer.ListFormats, ", "))
 	cmd.Flags().DurationVar(&q.timeout, "timeout", 5*time.Second, "How long to wait for the server's answer")
 }
@@ -49,7 +52,7 @@ func newStatusCmd() *cobra.Command {
 	q := &queryOptions{}
 	cmd := &cobra.Command{
 		Use:   "status",
-		Short: "Show the flow buffer, loss and health of an agent or the relay",
+		Short: "Show the flow buffer, loss and health of an agent or the relay (with its nodes)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var resp *observer.ServerStatusResponse

@@ -46,4 +46,12 @@ func (c *compact) lost(_ *observer.GetFlowsResponse, l *flow.LostEvent) error {
 	return err
 }
 
+// nodeStatus prints a relay's node status record as a line of its own:
+//
+//	Jan  2 15:04:05.000: 1 node unavailable: node-b (connection refused)
+func (c *compact) nodeStatus(r *observer.GetFlowsResponse, s *observer.NodeStatusEvent) error {
+	_, err := io.WriteString(c.w, c.p.timestamp(r.GetTime())+": "+nodeStatusSummary(s)+"\n")
+	return err
+}
+
 func (c *compact) close() error { return nil }

@@ -49,6 +49,13 @@ func (d *dict) lost(r *observer.GetFlowsResponse, l *flow.LostEvent) error {
 	})
 }
 
+func (d *dict) nodeStatus(r *observer.GetFlowsResponse, s *observer.NodeStatusEvent) error {
+	return d.block([]entry{
+		{"TIME", d.p.timestamp(r.GetTime())},
+		{"NODE STATUS", nodeStatusSummary(s)},
+	})
+}
+
 func (d *dict) block(entries []entry) error {
 	var b strings.Builder
 	if d.records > 0 {

@@ -20,6 +20,10 @@ func (j *jsonLines) flow(r *observer.GetFlowsResponse, _ *flow.Flow) error { ret
 
 func (j *jsonLines) lost(r *observer.GetFlowsResponse, _ *flow.LostEvent) error { return j.write(r) }
 
+func (j *jsonLines) nodeStatus(r *observer.GetFlowsResponse, _ *observer.NodeStatusEvent) error {
+	return j.write(r)
+}
+
 func (j *jsonLines) write(r *observer.GetFlowsResponse) error {
 	b, err := marshalJSON(r, false)
 	if err != nil {

@@ -39,6 +39,7 @@ type Printer struct {
 type formatter interface {
 	flow(r *observer.GetFlowsResponse, f *flow.Flow) error
 	lost(r *observer.GetFlowsResponse, l *flow.LostEvent) error
+	nodeStatus(r *observer.GetFlowsResponse, s *observer.NodeStatusEvent) error
 	close() error
 }
 
@@ -65,14 +66,16 @@ func New(w io.Writer, format string, opts Options) (*Printer, error) {
 	return p, nil
 }
 
-// WriteResponse writes one flow or lost-event record; other responses (from a
-// newer server) are skipped.
+// WriteResponse writes one flow, lost-event or node status record; other
+// responses (from a newer server) are skipped.
 func (p *Printer) WriteResponse(r *observer.GetFlowsResponse) error {
 	switch {
 	case r.GetFlow() != nil:
 		return p.out.flow(r, r.GetFlow())
 	case r.GetLostEvents() != nil:
 		return p.out.lost(r, r.GetLostEvents())
+	case r.GetNodeStatus() != nil:
+		return p.out.nodeStatus(r, r.GetNodeStatus())
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package printer
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -36,6 +37,17 @@ func WriteStatus(w io.Writer, s *observer.ServerStatusResponse, format string) e
 		{"Lost events", fmt.Sprint(s.GetNumLostEvents())},
 		{"Decode errors", fmt.Sprint(s.GetDecodeErrors())},
 		{"Monitor aggregation", s.GetMonitorAggregation()},
+	}
+	if s.NumConnectedNodes != nil {
+		// A relay, which is no node: say which nodes the figures cover.
+		nodes := fmt.Sprintf("%d connected, %d unavailable", s.GetNumConnectedNodes(), s.GetNumUnavailableNodes())
+		if len(s.GetUnavailableNodes()) > 0 {
+			nodes += " (" + strings.Join(s.GetUnavailableNodes(), ", ") + ")"
+		}
+		rows[0] = [2]string{"Nodes", nodes}
+	}
+	if t := s.GetOldestFlowTime(); t != nil {
+		rows = append(rows, [2]string{"Oldest flow", t.AsTime().Local().Format(time.DateTime)})
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, r := range rows {

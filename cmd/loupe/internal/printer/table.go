@@ -43,6 +43,10 @@ func (t *table) lost(r *observer.GetFlowsResponse, l *flow.LostEvent) error {
 	return t.row(t.p.timestamp(r.GetTime()), "", "", "EVENTS LOST", "", lostSummary(l))
 }
 
+func (t *table) nodeStatus(r *observer.GetFlowsResponse, s *observer.NodeStatusEvent) error {
+	return t.row(t.p.timestamp(r.GetTime()), "", "", "NODE STATUS", "", nodeStatusSummary(s))
+}
+
 func (t *table) row(cells ...string) error {
 	first := t.rows == 0
 	t.rows++

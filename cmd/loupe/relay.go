@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/loupe-dev/loupe/internal/mtls"
+	"github.com/loupe-dev/loupe/relay"
+	"github.com/loupe-dev/loupe/relay/merge"
+)
+
+// defaultRelayServer is the relay's address (the contract's default).
+const defaultRelayServer = "127.0.0.1:4245"
+
+// relayOptions are the relay's flags.
+type relayOptions struct {
+	listen      string
+	peers       []string
+	peerService []string
+	clickhouse  string
+	sortWindow  int
+	sortDelay   time.Duration
+	tls         mtls.Files
+	logLevel    string
+}
+
+const relayLong = `The relay connects to every node's agent, merges their flows into one time
+order and serves the Observer API for the whole cluster: 'loupe observe',
+'loupe status' and 'loupe nodes' work against it with --server ` + defaultRelayServer + `.
+
+Nodes come from --peers, and from --peer-service: agents whose Peer API lists
+the nodes of their --cluster-dir, so that nodes started later join without a
+restart. A node that cannot be reached is retried with backoff and reported
+in-band; the others keep streaming.
+
+Flows are merged through a sort window of --sort-window flows that holds a
+flow at most --sort-window-delay; a flow that arrives after newer ones went
+out is counted and reported as lost (RELAY_QUEUE).
+
+Plaintext is only allowed to loopback addresses and unix sockets. Nodes on
+other machines are reached with mutual TLS: --tls-cert, --tls-key and
+--tls-ca (loupe certs makes them for a lab).`
+
+const relayExample = `  loupe relay --peers node-a=127.0.0.1:4244,node-b=127.0.0.1:4344
+  loupe relay --peer-service 127.0.0.1:4244 --clickhouse clickhouse://127.0.0.1:9000/loupe
+  loupe relay --peers node-a=10.0.0.1:4244 --tls-cert tls/relay.crt --tls-key tls/relay.key --tls-ca tls/ca.crt`
+
+func newRelayCmd() *cobra.Command {
+	w := merge.DefaultConfig()
+	o := relayOptions{listen: defaultRelayServer, sortWindow: w.MaxFlows, sortDelay: w.MaxDelay, logLevel: "info"}
+	cmd := &cobra.Command{
+		Use:     "relay",
+		Short:   "Run the relay: every node's flows, merged, through one Observer API",
+		Long:    relayLong,
+		Example: relayExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRelay(cmd, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", o.listen, "address of the relay's Observer API: host:port on loopback, or unix:///path")
+	f.StringSliceVar(&o.peers, "peers", nil, "nodes as NAME=ADDRESS, comma-separated (node-a=127.0.0.1:4244)")
+	f.StringSliceVar(&o.peerService, "peer-service", nil, "agents whose Peer API lists the cluster's nodes: [NAME=]ADDRESS, comma-separated")
+	f.StringVar(&o.clickhouse, "clickhouse", "", "ClickHouse DSN: store every flow and answer --since beyond the nodes' buffers from it")
+	f.IntVar(&o.sortWindow, "sort-window", o.sortWindow, "most flows held to merge the nodes' streams in time order")
+	f.DurationVar(&o.sortDelay, "sort-window-delay", o.sortDelay, "longest a flow is held to merge the nodes' streams in time order")
+	f.StringVar(&o.tls.Cert, "tls-cert", "", "client certificate to present to nodes (mutual TLS; see loupe certs)")
+	f.StringVar(&o.tls.Key, "tls-key", "", "key of --tls-cert")
+	f.StringVar(&o.tls.CA, "tls-ca", "", "CA that the nodes' certificates must chain to")
+	f.StringVar(&o.logLevel, "log-level", o.logLevel, "debug, info, warn or error")
+	return cmd
+}
+
+func runRelay(cmd *cobra.Command, o relayOptions) error {
+	cfg, err := o.config()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(o.logLevel)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	var store io.Closer
+	if o.clickhouse != "" {
+		// The store opens first and closes last: the relay hands it flows
+		// until it has stopped.
+		if cfg.Archive, cfg.History, store, err = openStore(ctx, o.clickhouse, log); err != nil {
+			return fmt.Errorf("--clickhouse: %w", err)
+		}
+		defer store.Close()
+	}
+	r, err := relay.New(cfg, log)
+	if err != nil {
+		return badInput("%v", err)
+	}
+	if err := r.Start(); err != nil {
+		return badInput("--listen %s: %v", o.listen, err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "loupe relay %s on %s: %d nodes given, %d peer services; observe with 'loupe observe --server %s'\n",
+		version, r.Addr(), len(cfg.Peers.Static), len(cfg.Peers.Services), r.Addr())
+	<-ctx.Done()
+	log.Info("stopping relay")
+	r.Stop()
+	return nil
+}
