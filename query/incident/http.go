@@ -37,8 +37,12 @@ type HTTPRow struct {
 	LatencyP50Ms float64 `json:"latency_p50_ms"`
 	LatencyP95Ms float64 `json:"latency_p95_ms"`
 	LatencyP99Ms float64 `json:"latency_p99_ms"`
+}
 
-	Latency []float32 `json:"-" ch:"latency"`
+// httpScan is what a row is read into: the row and the percentiles in ns.
+type httpScan struct {
+	HTTPRow
+	Latency []float32 `ch:"latency"`
 }
 
 // latencyQuantiles must be the levels of l7_1m's latency state.
@@ -78,28 +82,31 @@ func (r *Reader) HTTP(ctx context.Context, p Params) (*HTTPStats, error) {
 	q.groupOn(httpDims[p.By], "n_requests DESC", "n_responses DESC")
 	q.columns = append(q.columns, httpCounts...)
 	q.limit = p.Limit + 1
-	h := &HTTPStats{Window: p.window(), By: p.By, Rows: []HTTPRow{}}
-	if err := r.selectRows(ctx, "http", &h.Rows, q); err != nil {
+	var rows []httpScan
+	if err := r.selectRows(ctx, "http", &rows, q); err != nil {
 		return nil, err
 	}
-	h.Rows, h.Truncated = truncate(h.Rows, p.Limit)
-	for i := range h.Rows {
-		h.Rows[i].derive()
+	h := &HTTPStats{Window: p.window(), By: p.By, Rows: make([]HTTPRow, 0, len(rows))}
+	rows, h.Truncated = truncate(rows, p.Limit)
+	for _, s := range rows {
+		h.Rows = append(h.Rows, s.derive())
 	}
 	return h, nil
 }
 
 // derive fills the shares and the percentiles in milliseconds.
-func (row *HTTPRow) derive() {
+func (s httpScan) derive() HTTPRow {
+	row := s.HTTPRow
 	if row.Responses > 0 {
 		row.ErrorRate4xx = float64(row.Status4xx) / float64(row.Responses)
 		row.ErrorRate5xx = float64(row.Status5xx) / float64(row.Responses)
 	}
 	ms := func(i int) float64 {
-		if i >= len(row.Latency) || row.Responses == 0 || math.IsNaN(float64(row.Latency[i])) {
+		if i >= len(s.Latency) || row.Responses == 0 || math.IsNaN(float64(s.Latency[i])) {
 			return 0
 		}
-		return float64(row.Latency[i]) / 1e6
+		return float64(s.Latency[i]) / 1e6
 	}
 	row.LatencyP50Ms, row.LatencyP95Ms, row.LatencyP99Ms = ms(0), ms(1), ms(2)
+	return row
 }
