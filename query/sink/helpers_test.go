@@ -48,7 +48,11 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // generate makes n flows over nodes, starting at start.
 func generate(seed uint64, n int, nodes []string, start time.Time, step time.Duration) []*flow.Flow {
-	g := flowgen.New(seed, 20, nodes, start, step)
+	return take(flowgen.New(seed, 20, nodes, start, step), n)
+}
+
+// take makes the generator's next n flows.
+func take(g *flowgen.Generator, n int) []*flow.Flow {
 	out := make([]*flow.Flow, n)
 	for i := range out {
 		out[i] = g.Next()
