@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newAgentCmd(),
 		newObserveCmd(),
+		newQueryCmd(),
 		newStatusCmd(),
 		newEndpointCmd(),
 		newIdentityCmd(),
