@@ -36,9 +36,11 @@ the nodes of their --cluster-dir, so that nodes started later join without a
 restart. A node that cannot be reached is retried with backoff and reported
 in-band; the others keep streaming.
 
-Flows are merged through a sort window of --sort-window flows that holds a
-flow at most --sort-window-delay; a flow that arrives after newer ones went
-out is counted and reported as lost (RELAY_QUEUE).
+Flows are merged through a sort window of --sort-window flows. An answer
+that ends waits for every node to move past a flow; a follow holds a flow at
+most --sort-window-delay, so that quiet nodes do not stall it. A flow that
+arrives after newer ones went out is counted and reported as lost
+(RELAY_QUEUE).
 
 Plaintext is only allowed to loopback addresses and unix sockets. Nodes on
 other machines are reached with mutual TLS: --tls-cert, --tls-key and
@@ -67,7 +69,7 @@ func newRelayCmd() *cobra.Command {
 	f.StringSliceVar(&o.peerService, "peer-service", nil, "agents whose Peer API lists the cluster's nodes: [NAME=]ADDRESS, comma-separated")
 	f.StringVar(&o.clickhouse, "clickhouse", "", "ClickHouse DSN: store every flow and answer --since beyond the nodes' buffers from it")
 	f.IntVar(&o.sortWindow, "sort-window", o.sortWindow, "most flows held to merge the nodes' streams in time order")
-	f.DurationVar(&o.sortDelay, "sort-window-delay", o.sortDelay, "longest a flow is held to merge the nodes' streams in time order")
+	f.DurationVar(&o.sortDelay, "sort-window-delay", o.sortDelay, "longest a followed flow is held to merge the nodes' streams in time order")
 	f.StringVar(&o.tls.Cert, "tls-cert", "", "client certificate to present to nodes (mutual TLS; see loupe certs)")
 	f.StringVar(&o.tls.Key, "tls-key", "", "key of --tls-cert")
 	f.StringVar(&o.tls.CA, "tls-ca", "", "CA that the nodes' certificates must chain to")

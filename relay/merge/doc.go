@@ -5,7 +5,10 @@
 // moved past it, as a k-way merge would. Streams do not all move, though: a
 // quiet node sends nothing for a long time, and a failing one may hang. So
 // the window is bounded in two ways. A record waits at most MaxDelay after
-// it arrived; then it goes out, with everything older. And the window holds
+// it arrived; then it goes out, with everything older (except while a node
+// asked for older records has not answered yet, up to FirstWait; and
+// streams that end need no MaxDelay: a node that hangs fails its
+// connection's health check and its stream ends). And the window holds
 // at most MaxFlows records (plus one per stream, so that every stream can
 // always show where it is); when full, it takes no more from a stream until
 // it has emitted some, which slows the fast streams down (backpressure up

@@ -29,6 +29,14 @@ func (m *Merger) Open(src string) {
 	m.mu.Unlock()
 }
 
+// OpenBacklog adds a stream that starts with older records; see
+// Window.OpenBacklog.
+func (m *Merger) OpenBacklog(src string) {
+	m.mu.Lock()
+	m.w.OpenBacklog(src, time.Now())
+	m.mu.Unlock()
+}
+
 // Close removes a stream whose reader ended.
 func (m *Merger) Close(src string) {
 	m.mu.Lock()

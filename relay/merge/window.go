@@ -15,8 +15,14 @@ import (
 type Config struct {
 	// MaxFlows is the most records the window holds.
 	MaxFlows int
-	// MaxDelay is the longest a record waits after it arrived.
+	// MaxDelay is the longest a record waits after it arrived; zero: no
+	// limit, for streams that end (a record then waits for every stream to
+	// move past it, or to end).
 	MaxDelay time.Duration
+	// FirstWait is how long records wait, MaxDelay or not, for a stream
+	// opened with a backlog (OpenBacklog) that has sent nothing yet: its
+	// node is about to send older records than a quiet node would.
+	FirstWait time.Duration
 	// Slack is how far every open stream must have moved past a record
 	// before it goes out without waiting: it absorbs the small disorder of
 	// one node's stream (events of different CPUs).
@@ -25,7 +31,7 @@ type Config struct {
 
 // DefaultConfig is the relay's: 1000 flows, 100 ms.
 func DefaultConfig() Config {
-	return Config{MaxFlows: 1000, MaxDelay: 100 * time.Millisecond, Slack: 5 * time.Millisecond}
+	return Config{MaxFlows: 1000, MaxDelay: 100 * time.Millisecond, FirstWait: time.Second, Slack: 5 * time.Millisecond}
 }
 
 // Window is the sort window of one merged stream. It is not safe for
@@ -47,9 +53,10 @@ type Window struct {
 // source is one open stream: how far it has moved, and how many of its
 // records are held.
 type source struct {
-	last int64
-	seen bool
-	held int
+	last      int64
+	seen      bool
+	held      int
+	holdUntil time.Time // while nothing is seen, records wait until then
 }
 
 type item struct {
@@ -72,6 +79,13 @@ func NewWindow(cfg Config) *Window {
 // Open adds a stream: until it sends something or closes, records wait for
 // it (at most MaxDelay).
 func (w *Window) Open(src string) { w.sources[src] = &source{} }
+
+// OpenBacklog adds a stream that starts with older records (a since, the
+// rest of a buffer): until it sends something or closes, records wait for
+// it at least FirstWait from now, beyond MaxDelay.
+func (w *Window) OpenBacklog(src string, now time.Time) {
+	w.sources[src] = &source{holdUntil: now.Add(w.cfg.FirstWait)}
+}
 
 // Close removes a stream: records no longer wait for it.
 func (w *Window) Close(src string) { delete(w.sources, src) }
@@ -169,13 +183,20 @@ func (w *Window) Pop(now time.Time) []*observer.GetFlowsResponse {
 	return out
 }
 
-// Deadline is when the oldest held record has waited MaxDelay.
+// Deadline is when the oldest held record will have waited long enough to
+// go out without the streams.
 func (w *Window) Deadline() (time.Time, bool) {
 	w.trimArrived()
-	if len(w.arrived) == 0 {
+	if len(w.arrived) == 0 || w.cfg.MaxDelay <= 0 {
 		return time.Time{}, false
 	}
-	return w.arrived[0].arrived.Add(w.cfg.MaxDelay), true
+	d := w.arrived[0].arrived.Add(w.cfg.MaxDelay)
+	for _, s := range w.sources {
+		if !s.seen && s.holdUntil.After(d) {
+			d = s.holdUntil
+		}
+	}
+	return d, true
 }
 
 // low is how far every open stream has moved: math.MinInt64 while one has
@@ -207,10 +228,19 @@ func (w *Window) behindAll(t, low int64) bool {
 	return t <= low-int64(w.cfg.Slack)
 }
 
-// expired reports whether the oldest held record has waited MaxDelay.
+// expired reports whether the oldest held record has waited MaxDelay, and
+// no stream opened with a backlog is still to send its first.
 func (w *Window) expired(now time.Time) bool {
 	w.trimArrived()
-	return len(w.arrived) > 0 && now.Sub(w.arrived[0].arrived) >= w.cfg.MaxDelay
+	if len(w.arrived) == 0 || w.cfg.MaxDelay <= 0 || now.Sub(w.arrived[0].arrived) < w.cfg.MaxDelay {
+		return false
+	}
+	for _, s := range w.sources {
+		if !s.seen && now.Before(s.holdUntil) {
+			return false
+		}
+	}
+	return true
 }
 
 // trimArrived drops emitted records from the head of the arrival queue.

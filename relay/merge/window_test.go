@@ -217,6 +217,44 @@ func TestFullWindowStillTakesOneRecordOfEachStream(t *testing.T) {
 	}
 }
 
+func TestBacklogStreamsAreWaitedFor(t *testing.T) {
+	w := NewWindow(Config{MaxFlows: 10, MaxDelay: 100 * time.Millisecond, FirstWait: time.Second})
+	now := time.Now()
+	w.Open("quiet")
+	w.OpenBacklog("slow", now)
+	w.Open("fast")
+	w.Push("fast", at("fast", 5), now)
+	w.Push("quiet", at("quiet", 6), now)
+	if got := show(w.Pop(now.Add(500 * time.Millisecond))); got != "" {
+		t.Fatalf("Pop before slow's first record or FirstWait = %q, want nothing", got)
+	}
+	if d, _ := w.Deadline(); !d.Equal(now.Add(time.Second)) {
+		t.Fatalf("deadline %v, want FirstWait after the open", d.Sub(now))
+	}
+	w.Push("slow", at("slow", 1), now.Add(600*time.Millisecond))
+	if got := show(w.Pop(now.Add(700 * time.Millisecond))); got != "slow1 fast5 quiet6" {
+		t.Fatalf("Pop = %q, want slow1 fast5 quiet6", got)
+	}
+}
+
+func TestNoMaxDelayWaitsForEveryStream(t *testing.T) {
+	w := NewWindow(Config{MaxFlows: 10})
+	now := time.Now()
+	w.Open("a")
+	w.Open("b")
+	w.Push("a", at("a", 1), now)
+	if got := show(w.Pop(now.Add(time.Hour))); got != "" {
+		t.Fatalf("Pop = %q, want nothing while b may still send", got)
+	}
+	if _, ok := w.Deadline(); ok {
+		t.Fatal("a window without MaxDelay has a deadline")
+	}
+	w.Close("b")
+	if got := show(w.Pop(now)); got != "a1" {
+		t.Fatalf("Pop = %q, want a1 once b ended", got)
+	}
+}
+
 func TestWindowDeadlineIsTheOldestArrival(t *testing.T) {
 	w := NewWindow(Config{MaxFlows: 10, MaxDelay: time.Second})
 	w.Open("a")

@@ -36,8 +36,15 @@ type mergedCall struct {
 // later. resume, when set, says where each node's stream starts.
 func (s *Server) merged(ctx context.Context, req *observerpb.GetFlowsRequest, resume *resumeFrom, send sendFunc) error {
 	ctx, cancel := context.WithCancel(ctx)
+	window := s.cfg.Window
+	if !req.GetFollow() {
+		// Every stream ends: the merge can wait for all of them and be
+		// exact. A node that hangs fails its health check, which closes
+		// its connection and so ends its stream.
+		window.MaxDelay = 0
+	}
 	c := &mergedCall{
-		s: s, ctx: ctx, req: req, resume: resume, merger: merge.NewMerger(s.cfg.Window),
+		s: s, ctx: ctx, req: req, resume: resume, merger: merge.NewMerger(window),
 		started: time.Now(), streaming: map[string]uint64{},
 	}
 	defer func() {
@@ -47,9 +54,12 @@ func (s *Server) merged(ctx context.Context, req *observerpb.GetFlowsRequest, re
 	c.reported = newReported(c.merger.OutOfBand)
 	nodes, changed := s.nodes.Nodes()
 	c.reported.initial(nodes, resume == nil)
+	// Nodes asked for older flows first are waited for (FirstWait) before
+	// a quiet node's absence lets records go.
+	backlog := req.GetSince() != nil || resume != nil
 	for _, n := range nodes {
 		if n.State == observerpb.NodeState_NODE_CONNECTED && n.Conn != nil {
-			c.start(n, c.firstRequest(n.Name))
+			c.start(n, c.firstRequest(n.Name), backlog)
 		}
 	}
 	var limit, sent uint64
@@ -113,18 +123,22 @@ func (c *mergedCall) nodesChanged(nodes []peers.Node) {
 	for _, n := range nodes {
 		c.reported.change(n.Name, n.State, n.LastError)
 		if n.State == observerpb.NodeState_NODE_CONNECTED && n.Conn != nil && c.streaming[n.Name] != n.Gen {
-			c.start(n, c.joinRequest())
+			c.start(n, c.joinRequest(), false)
 		}
 	}
 }
 
 // start reads n's stream in a goroutine of the call.
-func (c *mergedCall) start(n peers.Node, req *observerpb.GetFlowsRequest) {
+func (c *mergedCall) start(n peers.Node, req *observerpb.GetFlowsRequest, backlog bool) {
 	c.streaming[n.Name] = n.Gen
 	// Each connection is its own source: an old stream ending must not
 	// close the window to the new one.
 	src := fmt.Sprintf("%s#%d", n.Name, n.Gen)
-	c.merger.Open(src)
+	if backlog {
+		c.merger.OpenBacklog(src)
+	} else {
+		c.merger.Open(src)
+	}
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
