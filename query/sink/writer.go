@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"context"
 	"time"
 
 	"github.com/loupe-dev/loupe/api/flow"
@@ -30,8 +31,7 @@ func (s *Sink) run() {
 		if s.block.Len() > 0 && !s.write() {
 			// The hard deadline passed with the batch unwritten; Stop
 			// counts what is still queued.
-			s.counters.droppedAtStop.Add(uint64(s.block.Len()))
-			s.reset()
+			s.giveUp()
 			return
 		}
 		if stopping && len(s.queue) == 0 {
@@ -76,6 +76,24 @@ func (s *Sink) add(f *flow.Flow) {
 	}
 	s.block.Add(f)
 	s.counters.pending.Store(int64(s.block.Len()))
+}
+
+// giveUp counts the batch as dropped at stop, unless an interrupted send
+// landed after all: one more look, briefly, keeps Written exact.
+func (s *Sink) giveUp() {
+	n := uint64(s.block.Len())
+	if s.batch.maybeSent {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		landed, err := s.landed(ctx)
+		cancel()
+		if err == nil && landed {
+			s.counters.written.Add(n)
+			s.reset()
+			return
+		}
+	}
+	s.counters.droppedAtStop.Add(n)
+	s.reset()
 }
 
 // reset empties the block after it was written or given up.
