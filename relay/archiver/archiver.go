@@ -137,7 +137,7 @@ func (a *Archiver) follow(ctx context.Context, n peers.Node) {
 		if ctx.Err() != nil {
 			return
 		}
-		a.log.Warn("archive stream", "node", n.Name, "error", err)
+		a.log.Warn("archive stream", "node", n.Name, "error", peers.ErrorText(err))
 		if bo.Wait(ctx) != nil {
 			return
 		}

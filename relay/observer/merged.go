@@ -148,7 +148,7 @@ func (c *mergedCall) start(n peers.Node, req *observerpb.GetFlowsRequest, backlo
 		})
 		if err != nil && c.ctx.Err() == nil {
 			c.s.nodes.ReportFailure(n.Name, n.Gen)
-			c.reported.change(n.Name, observerpb.NodeState_NODE_UNAVAILABLE, err.Error())
+			c.reported.change(n.Name, observerpb.NodeState_NODE_UNAVAILABLE, peers.ErrorText(err))
 		}
 	}()
 }

@@ -7,6 +7,7 @@ import (
 
 	observerpb "github.com/loupe-dev/loupe/api/observer"
 	"github.com/loupe-dev/loupe/relay/merge"
+	"github.com/loupe-dev/loupe/relay/peers"
 )
 
 // newest asks every connected node for its last req.Number flows and keeps
@@ -40,7 +41,7 @@ func (s *Server) newest(ctx context.Context, req *observerpb.GetFlowsRequest) ([
 			})
 			if err != nil && ctx.Err() == nil {
 				s.nodes.ReportFailure(n.Name, n.Gen)
-				rep.change(n.Name, observerpb.NodeState_NODE_UNAVAILABLE, err.Error())
+				rep.change(n.Name, observerpb.NodeState_NODE_UNAVAILABLE, peers.ErrorText(err))
 			}
 		}()
 	}

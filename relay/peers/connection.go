@@ -21,9 +21,9 @@ func (m *Manager) run(ctx context.Context, r *runner) {
 		}
 		m.update(r, func(n *Node) {
 			if n.State != observer.NodeState_NODE_UNAVAILABLE {
-				m.log.Warn("node unavailable", "node", n.Name, "address", n.Address, "error", err)
+				m.log.Warn("node unavailable", "node", n.Name, "address", n.Address, "error", ErrorText(err))
 			}
-			n.State, n.Conn, n.Status, n.LastError = observer.NodeState_NODE_UNAVAILABLE, nil, nil, err.Error()
+			n.State, n.Conn, n.Status, n.LastError = observer.NodeState_NODE_UNAVAILABLE, nil, nil, ErrorText(err)
 		})
 		if bo.Wait(ctx) != nil {
 			return
@@ -57,8 +57,8 @@ func (m *Manager) connectAndWatch(ctx context.Context, r *runner, connected func
 	// with it find it unavailable already.
 	if ctx.Err() == nil {
 		m.update(r, func(n *Node) {
-			n.State, n.Conn, n.Status, n.LastError = observer.NodeState_NODE_UNAVAILABLE, nil, nil, err.Error()
-			m.log.Warn("node unavailable", "node", n.Name, "address", n.Address, "error", err)
+			n.State, n.Conn, n.Status, n.LastError = observer.NodeState_NODE_UNAVAILABLE, nil, nil, ErrorText(err)
+			m.log.Warn("node unavailable", "node", n.Name, "address", n.Address, "error", ErrorText(err))
 		})
 	}
 	return err

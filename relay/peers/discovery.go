@@ -28,7 +28,7 @@ func (m *Manager) discover(ctx context.Context, svc Peer) {
 			return
 		}
 		if !failing {
-			m.log.Warn("peer service unavailable", "address", svc.Address, "error", err)
+			m.log.Warn("peer service unavailable", "address", svc.Address, "error", ErrorText(err))
 		}
 		failing = true
 		if bo.Wait(ctx) != nil {
