@@ -168,6 +168,20 @@ func TestRelayMergesNodes(t *testing.T) {
 			return r.GetNodeStatus().GetStateChange() == observer.NodeState_NODE_CONNECTED
 		})
 
+		// Live, both nodes at once: one time order.
+		done := make(chan struct{})
+		go func() { defer close(done); lb.run("traffic", "--once") }()
+		la.run("traffic", "--once")
+		<-done
+		var live []*flow.Flow
+		waitResponse(t, resps, "live flows of both nodes", func(r *observer.GetFlowsResponse) bool {
+			if f := r.GetFlow(); f != nil {
+				live = append(live, f)
+			}
+			return len(nodesOf(live)) == 2 && len(live) >= 100
+		})
+		checkTimeOrder(t, live)
+
 		b.kill()
 		waitResponse(t, resps, nb+" unavailable in-band", func(r *observer.GetFlowsResponse) bool {
 			s := r.GetNodeStatus()
