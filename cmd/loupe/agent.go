@@ -28,6 +28,7 @@ type agentOptions struct {
 	lossInterval   time.Duration
 	logLevel       string
 	clusterDir     string
+	advertise      string
 	tls            mtls.Files
 }
 
@@ -66,6 +67,7 @@ CAP_NET_ADMIN, CAP_SYS_ADMIN) and a BPF filesystem.`,
 	f.DurationVar(&o.lossInterval, "loss-interval", o.lossInterval, "how often lost events are polled and reported")
 	f.StringVar(&o.logLevel, "log-level", o.logLevel, "debug, info, warn or error")
 	f.StringVar(&o.clusterDir, "cluster-dir", o.clusterDir, "node registry shared by the cluster's agents: this node is listed there while it runs (empty: none)")
+	f.StringVar(&o.advertise, "advertise-address", "", "HOST:PORT relays dial to reach --listen (default: --listen's own; needed when it is on every interface)")
 	f.StringVar(&o.tls.Cert, "tls-cert", "", "certificate of the --listen address: serve it with mutual TLS (see loupe certs)")
 	f.StringVar(&o.tls.Key, "tls-key", "", "key of --tls-cert")
 	f.StringVar(&o.tls.CA, "tls-client-ca", "", "CA that clients' certificates (the relay's) must chain to")

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"net"
+	"net/netip"
+
 	"github.com/loupe-dev/loupe/collector/peer"
 	"github.com/loupe-dev/loupe/internal/mtls"
 )
@@ -11,6 +14,14 @@ func (o agentOptions) validateCluster() error {
 	if o.clusterDir != "" {
 		if err := peer.CheckName(o.nodeName); err != nil {
 			return badInput("--node-name: %v (it names the node's file in --cluster-dir)", err)
+		}
+		if o.advertise == "" && o.listen != "" && everyInterface(o.listen) {
+			return badInput("--listen %s is on every interface: give --advertise-address HOST:PORT, the address relays dial", o.listen)
+		}
+	}
+	if o.advertise != "" {
+		if _, _, err := net.SplitHostPort(o.advertise); err != nil || o.listen == "" {
+			return badInput("--advertise-address %q: want the HOST:PORT relays dial to reach --listen", o.advertise)
 		}
 	}
 	if !o.tls.Empty() {
@@ -32,10 +43,13 @@ func (o agentOptions) validateCluster() error {
 }
 
 // registryEntry is how relays find this agent: its TCP address when it has
-// one (the address it really got, for --listen 127.0.0.1:0), else its
-// socket.
+// one (--advertise-address, or the address it really got, for --listen
+// 127.0.0.1:0), else its socket.
 func (o agentOptions) registryEntry(tcpAddr string) peer.Entry {
 	e := peer.Entry{Name: o.nodeName, Address: tcpAddr}
+	if o.advertise != "" && tcpAddr != "" {
+		e.Address = o.advertise
+	}
 	if tcpAddr == "" {
 		e.Address = "unix://" + o.socket
 	}
@@ -43,4 +57,15 @@ func (o agentOptions) registryEntry(tcpAddr string) peer.Entry {
 		e.TLSServerName = o.nodeName
 	}
 	return e
+}
+
+// everyInterface reports whether a listen address has no host or an
+// unspecified one (0.0.0.0, ::): no relay can dial that.
+func everyInterface(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return host == "" || err == nil && ip.IsUnspecified()
 }
