@@ -289,7 +289,8 @@ func pbStartAgent(a *agentProc, logFile string) {
 	}
 	a.t.Cleanup(func() { f.Close() })
 	args := append([]string{"agent", "--node-name", a.node, "--bpf-root", a.bpfRoot, "--state-dir", a.stateDir,
-		"--socket", a.socket, "--listen", "", "--loss-interval", "200ms"}, a.extra...)
+		"--socket", a.socket, "--listen", "", "--loss-interval", "200ms",
+		"--cluster-dir", filepath.Join(filepath.Dir(a.socket), "cluster")}, a.extra...)
 	a.cmd = exec.Command(loupeBin, args...)
 	a.log = &bytes.Buffer{}
 	a.cmd.Stdout, a.cmd.Stderr = f, f
