@@ -75,8 +75,10 @@ func (s *Server) historyThenLive(ctx context.Context, req *observerpb.GetFlowsRe
 }
 
 // history streams the History's flows of req before until, counting them
-// in sent when given.
+// in sent when given. History has nothing to follow: the live part does.
 func (s *Server) history(ctx context.Context, req *observerpb.GetFlowsRequest, until time.Time, send sendFunc, sent *uint64) error {
+	req = proto.Clone(req).(*observerpb.GetFlowsRequest)
+	req.Follow = false
 	err := s.cfg.History.Flows(ctx, req, until, func(f *flow.Flow) error {
 		if sent != nil {
 			*sent++
