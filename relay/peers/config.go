@@ -41,7 +41,7 @@ type Config struct {
 // DefaultConfig is the relay's.
 func DefaultConfig() Config {
 	return Config{
-		HealthInterval: time.Second, CallTimeout: 2 * time.Second,
+		HealthInterval: time.Second, CallTimeout: 5 * time.Second,
 		MaxNodes: 4096, MaxGone: 64, NewBackoff: backoff.New,
 	}
 }
