@@ -1,9 +1,10 @@
 // Package sink writes every flow the relay receives to ClickHouse.
 //
 // The relay hands flows over with Offer, which never blocks: a flow goes
-// into a bounded queue, and one writer goroutine drains the queue into
-// batches (a size bound and a time bound, whichever comes first) that it
-// inserts over the native protocol.
+// into a bounded queue. A builder goroutine drains the queue into batches
+// (a size bound and a time bound, whichever comes first), and a sender
+// inserts them over the native protocol; while one batch is inserted the
+// next one fills.
 //
 // Backpressure: when the queue is full, the newest flow is dropped and
 // counted (DroppedQueueFull). Blocking instead would stall the relay's live

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/loupe-dev/loupe/api/flow"
-	"github.com/loupe-dev/loupe/query/rows"
 )
 
 // Sink writes offered flows to ClickHouse in batches. It implements the
@@ -23,9 +22,9 @@ type Sink struct {
 
 	nodes sync.Map // node name -> *nodeState
 
-	// The writer's state: only its goroutine touches it.
-	block *rows.Block
-	batch batchState
+	// Batches go from build to send on ready, and back on free.
+	ready chan *batch
+	free  chan *batch
 
 	startOnce, stopOnce sync.Once
 	stopping            chan struct{} // closed by Stop: write what is left
@@ -42,24 +41,32 @@ func New(c Config) *Sink {
 		panic("sink: Config.Store is nil")
 	}
 	c = c.withDefaults()
-	return &Sink{
+	s := &Sink{
 		cfg:      c,
 		queue:    make(chan *flow.Flow, c.QueueSize),
-		block:    rows.NewBlock(c.Store.Features()),
+		ready:    make(chan *batch),
+		free:     make(chan *batch, 2),
 		stopping: make(chan struct{}),
 	}
+	s.free <- newBatch(c.Store.Features())
+	s.free <- newBatch(c.Store.Features())
+	return s
 }
 
-// Start launches the writer and, on servers without TTL, the retention
-// janitor. Cancelling ctx ends them as abruptly as a passed StopTimeout;
+// Start launches the builder and the sender of batches and, on servers
+// without TTL, the retention janitor. Cancelling ctx ends them as abruptly as a passed StopTimeout;
 // call Stop in any case.
 func (s *Sink) Start(ctx context.Context) {
 	s.startOnce.Do(func() {
 		s.hard, s.cancelHard = context.WithCancel(ctx)
-		s.wg.Add(1)
+		s.wg.Add(2)
 		go func() {
 			defer s.wg.Done()
-			s.run()
+			s.build()
+		}()
+		go func() {
+			defer s.wg.Done()
+			s.send()
 		}()
 		if s.cfg.RetentionDays > 0 && !s.cfg.Store.Features().TTL {
 			s.wg.Add(1)
