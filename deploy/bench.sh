@@ -53,3 +53,8 @@ echo
 echo "== Policy enforcement between lab workloads: none, iptables (10k rules), loupe (10k rules); apply time"
 LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench PolicyVsIptables -benchtime 1x -timeout 15m ./test/e2e |
 	tee "$out/policy-e2e.txt" | grep -vE '^(goos|goarch|pkg|cpu|PASS|ok)|^Benchmark'
+
+echo
+echo "== ClickHouse ingest: the relay's sink next to a raw native insert of the same rows; bytes per flow after merges"
+# LOUPE_BENCH_SECONDS shortens the two 60 s ingest phases.
+LOUPE_BENCH=1 go test -count=1 -run '^TestBenchIngest$' -v -timeout 20m ./query/sink | grep -E '^BENCH|FAIL'
