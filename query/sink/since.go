@@ -45,24 +45,40 @@ type stored struct {
 // before it.
 func (s *Sink) load(ctx context.Context, node string) (int64, []stored, error) {
 	conn := s.cfg.Store.Conn()
-	var newest uint64
-	q := "SELECT max(time_ns) FROM " + schema.FlowsTable + " WHERE node_name = ?"
-	if err := conn.QueryRow(ctx, q, node).Scan(&newest); err != nil {
-		return 0, nil, fmt.Errorf("newest flow: %w", err)
-	}
-	if newest == 0 {
-		return 0, nil, nil
+	newest, err := s.newest(ctx, node)
+	if err != nil || newest == 0 {
+		return 0, nil, err
 	}
 	from := max(int64(newest)-int64(s.cfg.Slack), 0)
 	var ids []stored
 	// The condition on time prunes partitions and granules; time_ns is
 	// the exact one.
-	q = "SELECT time_ns, id FROM " + schema.FlowsTable +
+	q := "SELECT time_ns, id FROM " + schema.FlowsTable +
 		" WHERE node_name = ? AND time >= toDateTime(?) AND time_ns >= ?"
 	if err := conn.Select(ctx, &ids, q, node, from/1e9, uint64(from)); err != nil {
 		return 0, nil, fmt.Errorf("recent ids: %w", err)
 	}
 	return int64(newest), ids, nil
+}
+
+// newestWindows are where newest looks first: a relay is usually back
+// within minutes, and the table's key (15-minute buckets first) and its
+// day partitions let a recent window skip the rest of the history.
+var newestWindows = []string{"time >= now() - INTERVAL 15 MINUTE", "time >= now() - INTERVAL 1 DAY", "1"}
+
+// newest is the newest time_ns stored for node, 0 if none.
+func (s *Sink) newest(ctx context.Context, node string) (uint64, error) {
+	for _, w := range newestWindows {
+		var ns uint64
+		q := "SELECT max(time_ns) FROM " + schema.FlowsTable + " WHERE node_name = ? AND " + w
+		if err := s.cfg.Store.Conn().QueryRow(ctx, q, node).Scan(&ns); err != nil {
+			return 0, fmt.Errorf("newest flow: %w", err)
+		}
+		if ns > 0 {
+			return ns, nil
+		}
+	}
+	return 0, nil
 }
 
 // merge adds what ClickHouse holds to what the sink has seen since it
