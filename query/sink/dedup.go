@@ -15,6 +15,9 @@ type nodeState struct {
 	// newest is a slack past its time, and at most about two slacks.
 	cur, prev map[uint64]struct{}
 	curFrom   int64
+	// misnamed says a flow came with another node name than the one it
+	// was offered under (logged once).
+	misnamed bool
 }
 
 func newNodeState() *nodeState {

@@ -119,6 +119,14 @@ func (s *Sink) Offer(node string, f *flow.Flow) {
 	n := s.node(node)
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if f.GetNodeName() != node && !n.misnamed {
+		// Since asks ClickHouse by the name it is given, and rows
+		// store the flow's: if they differ, a restarted relay would
+		// read the node's flows again and store them twice.
+		n.misnamed = true
+		s.cfg.Log.Warn("flow offered under another node name than its own: de-duplication after a restart will miss",
+			"offered_as", node, "node_name", f.GetNodeName())
+	}
 	if n.seen(f.GetId()) {
 		s.counters.duplicates.Add(1)
 		return
