@@ -11,7 +11,8 @@ import (
 // Since is the time from which the relay should read node's flows again
 // after a (re)connect: the newest written or queued, minus the slack; zero
 // means everything the node holds. The first call for a node asks
-// ClickHouse, and fails only if it cannot; later calls answer from memory.
+// ClickHouse, and fails only if it cannot: the caller should retry later
+// rather than read everything again. Later calls answer from memory.
 func (s *Sink) Since(ctx context.Context, node string) (time.Time, error) {
 	n := s.node(node)
 	n.mu.Lock()

@@ -54,8 +54,8 @@ func New(c Config) *Sink {
 }
 
 // Start launches the builder and the sender of batches and, on servers
-// without TTL, the retention janitor. Cancelling ctx ends them as abruptly as a passed StopTimeout;
-// call Stop in any case.
+// without TTL, the retention janitor. Cancelling ctx ends them as a passed
+// StopTimeout does; call Stop in any case, to account for the rest.
 func (s *Sink) Start(ctx context.Context) {
 	s.startOnce.Do(func() {
 		s.hard, s.cancelHard = context.WithCancel(ctx)
