@@ -41,6 +41,7 @@ func TestBadBatchFailsOnce(t *testing.T) {
 // TestStopWithClickHouseDown: Stop gives up after its deadline and counts
 // what it could not write; Since fails for a node it would have to look up.
 func TestStopWithClickHouseDown(t *testing.T) {
+	t.Parallel() // mostly waiting for a server to stop or come back
 	srv := testutil.ClickHouse(t)
 	st := openStore(t, srv, "stop")
 	srv.Stop()

@@ -38,6 +38,7 @@ func load(s *sink.Sink, rate int, stop <-chan struct{}) {
 // counts the overflow as dropped, and ClickHouse ends up with exactly what
 // the sink says it wrote.
 func TestClickHouseOutage(t *testing.T) {
+	t.Parallel() // mostly waiting for a server to stop or come back
 	srv := testutil.ClickHouse(t)
 	st := openStore(t, srv, "outage")
 	const queue = 100_000
