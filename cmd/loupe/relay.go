@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,7 +20,7 @@ type relayOptions struct {
 	listen      string
 	peers       []string
 	peerService []string
-	clickhouse  string
+	store       storeOptions
 	sortWindow  int
 	sortDelay   time.Duration
 	tls         mtls.Files
@@ -67,7 +67,12 @@ func newRelayCmd() *cobra.Command {
 	f.StringVar(&o.listen, "listen", o.listen, "address of the relay's Observer API: host:port on loopback, or unix:///path")
 	f.StringSliceVar(&o.peers, "peers", nil, "nodes as NAME=ADDRESS, comma-separated (node-a=127.0.0.1:4244)")
 	f.StringSliceVar(&o.peerService, "peer-service", nil, "agents whose Peer API lists the cluster's nodes: [NAME=]ADDRESS, comma-separated")
-	f.StringVar(&o.clickhouse, "clickhouse", "", "ClickHouse DSN: store every flow and answer --since beyond the nodes' buffers from it")
+	f.StringVar(&o.store.dsn, "clickhouse", "", "ClickHouse DSN (clickhouse://host:port/database): store every flow and answer --since beyond the nodes' buffers from it")
+	f.IntVar(&o.store.retentionDays, "retention-days", 0, "keep flows this many days (TTL, or dropped partitions on ClickHouse 18.16); 0 keeps them all")
+	f.IntVar(&o.store.queueSize, "store-queue", 200_000, "flows buffered for ClickHouse; beyond it new flows are dropped and counted")
+	f.IntVar(&o.store.batchSize, "store-batch", 50_000, "most flows in one ClickHouse insert")
+	f.DurationVar(&o.store.flushInterval, "store-flush", time.Second, "longest a flow waits before its batch is inserted")
+	f.StringVar(&o.store.httpListen, "http-listen", defaultQueryServer, "address of the HTTP JSON API of incident queries (loopback; empty: none)")
 	f.IntVar(&o.sortWindow, "sort-window", o.sortWindow, "most flows held to merge the nodes' streams in time order")
 	f.DurationVar(&o.sortDelay, "sort-window-delay", o.sortDelay, "longest a followed flow is held to merge the nodes' streams in time order")
 	f.StringVar(&o.tls.Cert, "tls-cert", "", "client certificate to present to nodes (mutual TLS; see loupe certs)")
@@ -87,14 +92,19 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
-	var store io.Closer
-	if o.clickhouse != "" {
+	if o.store.dsn != "" {
 		// The store opens first and closes last: the relay hands it flows
 		// until it has stopped.
-		if cfg.Archive, cfg.History, store, err = openStore(ctx, o.clickhouse, log); err != nil {
-			return fmt.Errorf("--clickhouse: %w", err)
+		fs, err := openFlowStore(ctx, o.store, log)
+		if err != nil {
+			var usage *usageError
+			if errors.As(err, &usage) {
+				return err
+			}
+			return fmt.Errorf("--clickhouse %s: %w", o.store.dsn, err)
 		}
-		defer store.Close()
+		defer fs.Close()
+		cfg.Archive, cfg.History = fs.sink, fs.history
 	}
 	r, err := relay.New(cfg, log)
 	if err != nil {

@@ -3,19 +3,105 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
-	"github.com/loupe-dev/loupe/relay"
+	"github.com/loupe-dev/loupe/query/history"
+	"github.com/loupe-dev/loupe/query/httpapi"
+	"github.com/loupe-dev/loupe/query/schema"
+	"github.com/loupe-dev/loupe/query/sink"
+	"github.com/loupe-dev/loupe/query/store"
 )
 
-// openStore opens the flow store behind --clickhouse: the Archive that
-// receives every flow, the History that answers before the live buffers,
-// and what closes them once the relay has stopped.
-//
-// STORE HOOK: the query/ packages implement the store; they set this
-// variable (from an init in a cmd/loupe/query*.go file) so that relay/
-// never imports query/. Until then --clickhouse is refused.
-var openStore = func(ctx context.Context, dsn string, log *slog.Logger) (relay.Archive, relay.History, io.Closer, error) {
-	return nil, nil, nil, errors.New("clickhouse support not built")
+// flowStore is the relay's ClickHouse side: the sink every flow goes to,
+// the history that answers before the live buffers, and the HTTP API of
+// incident queries. It is opened before the relay starts and closed after
+// it stops.
+type flowStore struct {
+	store   *store.Store
+	sink    *sink.Sink
+	history *history.History
+	http    *http.Server
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// storeOptions are the relay's ClickHouse flags.
+type storeOptions struct {
+	dsn           string
+	retentionDays int
+	queueSize     int
+	batchSize     int
+	flushInterval time.Duration
+	httpListen    string
+}
+
+// openFlowStore connects to ClickHouse (migrating the schema), starts the
+// sink and serves the query API on o.httpListen.
+func openFlowStore(ctx context.Context, o storeOptions, log *slog.Logger) (_ *flowStore, err error) {
+	st, err := store.Open(ctx, store.Config{DSN: o.dsn, Options: schema.Options{RetentionDays: o.retentionDays}, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	fs := &flowStore{store: st, history: history.New(st, log), done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	var ln net.Listener
+	if o.httpListen != "" {
+		if err := requireLoopback("--http-listen", o.httpListen); err != nil {
+			return nil, err
+		}
+		if ln, err = net.Listen("tcp", o.httpListen); err != nil {
+			return nil, fmt.Errorf("--http-listen: %w", err)
+		}
+	}
+	fs.sink = sink.New(sink.Config{Store: st, RetentionDays: o.retentionDays, QueueSize: o.queueSize,
+		BatchSize: o.batchSize, FlushInterval: o.flushInterval, Log: log})
+	sctx, cancel := context.WithCancel(context.Background())
+	fs.cancel = cancel
+	fs.sink.Start(sctx)
+	if ln == nil {
+		close(fs.done)
+		return fs, nil
+	}
+	fs.http = &http.Server{Handler: httpapi.New(st, log), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		defer close(fs.done)
+		if err := fs.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("query API stopped", "err", err)
+		}
+	}()
+	return fs, nil
+}
+
+// requireLoopback refuses a listen address off loopback: the query API has
+// no authentication of its own.
+func requireLoopback(flag, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return badInput("%s %q: want host:port (%s)", flag, addr, defaultQueryServer)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return badInput("%s %q: the query API serves loopback only; put a proxy with authentication in front of it", flag, addr)
+	}
+	return nil
+}
+
+// Close stops the API, writes what the sink still holds and disconnects.
+func (fs *flowStore) Close() error {
+	if fs.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = fs.http.Shutdown(ctx)
+		cancel()
+	}
+	<-fs.done
+	fs.sink.Stop()
+	fs.cancel()
+	return fs.store.Close()
 }
