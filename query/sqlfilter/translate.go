@@ -18,9 +18,9 @@ type Where struct {
 }
 
 // Translate validates allow and deny as filters.Compile does, refusing
-// the same values with the same errors, and translates them: a flow passes
-// if allow is empty or any allow filter matches, and no deny filter
-// matches.
+// the same values with the same errors (and a node name that is not UTF-8,
+// on which Compile panics), and translates them: a flow passes if allow is
+// empty or any allow filter matches, and no deny filter matches.
 func Translate(allow, deny []*flow.FlowFilter) (*Where, error) {
 	if err := checkNodeNames(allow, deny); err != nil {
 		return nil, err
