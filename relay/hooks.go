@@ -11,7 +11,8 @@ import (
 // History answers the part of a request that the live buffers no longer hold.
 type History interface {
 	// Flows sends, in time order, the flows of [since, until) that pass req's filters
-	// (req.Number/First apply as in GetFlows), and returns when done.
+	// and, when req.Until is set, are not after it (inclusive, as in the live ring);
+	// req.Number/First apply as in GetFlows. It returns when done.
 	Flows(ctx context.Context, req *observer.GetFlowsRequest, until time.Time, send func(*flow.Flow) error) error
 }
 

@@ -23,6 +23,9 @@ func (s *Server) GetFlows(req *observerpb.GetFlowsRequest, stream observerpb.Obs
 	if _, err := filters.Compile(req.GetAllow(), req.GetDeny()); err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
 	}
+	if err := validTimes(req); err != nil {
+		return err
+	}
 	if req.GetSince() != nil && req.GetUntil() != nil && req.GetUntil().AsTime().Before(req.GetSince().AsTime()) {
 		return status.Error(codes.InvalidArgument, "until is before since")
 	}
@@ -35,6 +38,23 @@ func (s *Server) GetFlows(req *observerpb.GetFlowsRequest, stream observerpb.Obs
 		}
 	}
 	return s.live(ctx, req, stream.Send)
+}
+
+// validTimes refuses timestamps out of range: history would otherwise
+// reach ClickHouse with them.
+func validTimes(req *observerpb.GetFlowsRequest) error {
+	for _, t := range []struct {
+		name string
+		ts   *timestamppb.Timestamp
+	}{{"since", req.GetSince()}, {"until", req.GetUntil()}} {
+		if t.ts == nil {
+			continue
+		}
+		if err := t.ts.CheckValid(); err != nil {
+			return status.Errorf(codes.InvalidArgument, "%s: %v", t.name, err)
+		}
+	}
+	return nil
 }
 
 // live answers from the nodes' buffers only.

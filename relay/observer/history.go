@@ -17,10 +17,12 @@ import (
 // where the nodes' buffers start to be complete: [since, boundary) from
 // history, then from boundary on from the nodes, in one time order.
 func (s *Server) historyThenLive(ctx context.Context, req *observerpb.GetFlowsRequest, boundary time.Time, send sendFunc) error {
+	// History's until is exclusive and it applies req.Until (inclusive)
+	// itself: it always ends at the boundary, where the live part starts.
 	until := boundary
 	liveToo := true
 	if u := req.GetUntil(); u != nil && u.AsTime().Before(boundary) {
-		until, liveToo = u.AsTime(), false
+		liveToo = false
 	}
 	liveReq := proto.Clone(req).(*observerpb.GetFlowsRequest)
 	liveReq.Since = timestamppb.New(boundary)

@@ -215,7 +215,11 @@ func (h *fakeHistory) Flows(_ context.Context, req *observerpb.GetFlowsRequest, 
 	h.asked = append(h.asked, ask)
 	var in []int
 	for _, s := range h.flows {
-		if !t0.Add(time.Duration(s)*time.Second).Before(req.GetSince().AsTime()) && t0.Add(time.Duration(s)*time.Second).Before(until) {
+		at := t0.Add(time.Duration(s) * time.Second)
+		if u := req.GetUntil(); u != nil && at.After(u.AsTime()) {
+			continue // req.Until is inclusive, as in the live ring
+		}
+		if !at.Before(req.GetSince().AsTime()) && at.Before(until) {
 			in = append(in, s)
 		}
 	}
@@ -250,9 +254,9 @@ func TestHistoryAnswersWhatBuffersNoLongerHold(t *testing.T) {
 		{"first 4", &observerpb.GetFlowsRequest{Since: ts(2), Number: 4, First: true}, "h2 h3 h4 CONNECTED:a a5", "since=2 until=5 n=4 first=true"},
 		{"last 6", &observerpb.GetFlowsRequest{Since: ts(2), Number: 6}, "h3 h4 CONNECTED:a a5 a6 a7 a8", "since=2 until=5 n=2 first=false"},
 		{"last 2: live only", &observerpb.GetFlowsRequest{Since: ts(2), Number: 2}, "CONNECTED:a a7 a8", ""},
-		{"window before the buffer", &observerpb.GetFlowsRequest{Since: ts(1), Until: ts(3)}, "h1 h2", "since=1 until=3 n=0 first=false follow=false"},
+		{"window before the buffer", &observerpb.GetFlowsRequest{Since: ts(1), Until: ts(3)}, "h1 h2 h3", "since=1 until=5 n=0 first=false follow=false"},
 		{"since within the buffer", &observerpb.GetFlowsRequest{Since: ts(6)}, "CONNECTED:a a6 a7 a8", ""},
-		{"history is not asked to follow", &observerpb.GetFlowsRequest{Since: ts(1), Until: ts(3), Follow: true}, "h1 h2", "since=1 until=3 n=0 first=false follow=false"},
+		{"history is not asked to follow", &observerpb.GetFlowsRequest{Since: ts(1), Until: ts(3), Follow: true}, "h1 h2 h3", "since=1 until=5 n=0 first=false follow=false"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
