@@ -352,3 +352,9 @@ func TestTCPFlagsString(t *testing.T) {
 		t.Errorf("TCPFlagsString(nil) = %q, want empty", got)
 	}
 }
+
+func TestNodeNameNotUTF8IsRefused(t *testing.T) {
+	if _, err := Compile([]*flow.FlowFilter{{NodeName: []string{"node-\xff"}}}, nil); err == nil {
+		t.Fatal("a node name that is not UTF-8 was accepted")
+	}
+}

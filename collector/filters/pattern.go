@@ -3,6 +3,7 @@ package filters
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/loupe-dev/loupe/api/flow"
 )
@@ -61,7 +62,7 @@ func compileNodeNames(b *builder, values []string) {
 	}
 	res := make([]*regexp.Regexp, 0, len(values))
 	for _, v := range values {
-		if v == "" || strings.ContainsFunc(v, isSpaceOrControl) {
+		if v == "" || !utf8.ValidString(v) || strings.ContainsFunc(v, isSpaceOrControl) {
 			b.fail("node_name", v, "want a node name with optional * wildcards, e.g. node-*")
 			continue
 		}
