@@ -58,3 +58,13 @@ echo
 echo "== ClickHouse ingest: the relay's sink next to a raw native insert of the same rows; bytes per flow after merges"
 # LOUPE_BENCH_SECONDS shortens the two 60 s ingest phases.
 LOUPE_BENCH=1 go test -count=1 -run '^TestBenchIngest$' -v -timeout 20m ./query/sink | grep -E '^BENCH|FAIL'
+
+echo
+echo "== Incident queries on 100M stored flows (ClickHouse from Debian on this machine; LOUPE_BENCH_FLOWS scales it)"
+# Generates the flows server-side (INSERT ... SELECT, about 10-20 min on 2
+# CPUs), then times a 1 h raw-flows incident query and a 24 h service map.
+LOUPE_BENCH=1 go test -run '^$' -bench IncidentQueries -benchtime 1x -timeout 180m ./query/incident | grep '^BENCH'
+
+echo
+echo "== Live latency: kernel event to the line in 'observe -f', through the relay (two nodes) and straight from the agent"
+LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench LiveLatency -benchtime 1x -timeout 5m ./test/e2e | grep -E '^Benchmark|FAIL'
