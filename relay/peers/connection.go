@@ -39,7 +39,7 @@ func (m *Manager) connectAndWatch(ctx context.Context, r *runner, connected func
 		return err
 	}
 	defer conn.Close()
-	st, err := m.status(ctx, conn)
+	st, err := m.status(ctx, conn, r.peer.Name)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (m *Manager) watch(ctx context.Context, r *runner, conn *grpc.ClientConn) e
 		case <-t.C:
 		case <-r.kick:
 		}
-		st, err := m.status(ctx, conn)
+		st, err := m.status(ctx, conn, r.peer.Name)
 		if err != nil {
 			return err
 		}
@@ -84,12 +84,18 @@ func (m *Manager) watch(ctx context.Context, r *runner, conn *grpc.ClientConn) e
 	}
 }
 
-func (m *Manager) status(ctx context.Context, conn *grpc.ClientConn) (*observer.ServerStatusResponse, error) {
+// status reads the node's status and checks that the address serves the
+// node it was given as: flows carry the agent's own name, and the archive
+// resumes and de-duplicates each node's flows by it.
+func (m *Manager) status(ctx context.Context, conn *grpc.ClientConn, name string) (*observer.ServerStatusResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.CallTimeout)
 	defer cancel()
 	st, err := observer.NewObserverClient(conn).ServerStatus(ctx, &observer.ServerStatusRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("read status: %w", err)
+	}
+	if st.GetNodeName() != "" && st.GetNodeName() != name {
+		return nil, fmt.Errorf("this address serves node %q, not %q: give the agent's --node-name in --peers", st.GetNodeName(), name)
 	}
 	return st, nil
 }

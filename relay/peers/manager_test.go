@@ -204,3 +204,18 @@ func TestGoneNodesAreBounded(t *testing.T) {
 		t.Fatalf("kept %+v, want the two newest gone nodes", nodes)
 	}
 }
+
+func TestAnAddressServingAnotherNodeIsRefused(t *testing.T) {
+	a := newFakeNode(t, "node-a")
+	cfg := testConfig()
+	cfg.Static = []Peer{{Name: "node-x", Address: a.addr()}}
+	m := New(cfg, quiet())
+	m.Start()
+	defer m.Stop()
+	nodes := waitFor(t, m, "an error for node-x", func(ns map[string]Node) bool {
+		return strings.Contains(ns["node-x"].LastError, `serves node "node-a"`)
+	})
+	if nodes["node-x"].State == observer.NodeState_NODE_CONNECTED {
+		t.Fatalf("node-x connected to node-a's address: %+v", nodes["node-x"])
+	}
+}
