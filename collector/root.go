@@ -32,6 +32,14 @@ type Config struct {
 	// LossInterval is how often kernel losses and decode errors are polled
 	// and reported in-band.
 	LossInterval time.Duration
+	// Observer, when set, sees every flow after parsing, on the reader's
+	// goroutine (the flow metrics): it must be quick and keep nothing.
+	Observer FlowObserver
+}
+
+// FlowObserver is fed each parsed flow.
+type FlowObserver interface {
+	Observe(f *flow.Flow)
 }
 
 // DefaultConfig returns the agent's defaults.
@@ -134,6 +142,9 @@ func (c *Collector) handle(raw []byte, ev *decoder.TraceEvent) {
 		return
 	}
 	f := c.parser.Flow(ev)
+	if c.cfg.Observer != nil {
+		c.cfg.Observer.Observe(f)
+	}
 	c.ring.Write(ring.Entry{TimeNs: c.parser.WallTime(ev.TimeNs), Flow: f})
 	c.seen.Add(1)
 }
