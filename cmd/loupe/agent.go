@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/loupe-dev/loupe/collector"
+	"github.com/loupe-dev/loupe/collector/metrics"
 	"github.com/loupe-dev/loupe/datapath/loader"
 	"github.com/loupe-dev/loupe/internal/mtls"
 )
@@ -30,16 +32,22 @@ type agentOptions struct {
 	clusterDir     string
 	advertise      string
 	tls            mtls.Files
+	// Prometheus metrics.
+	metricsListen    string
+	metrics          string
+	metricsSeriesCap int
+	metricsPorts     []uint16
 }
 
 func newAgentCmd() *cobra.Command {
-	dc, cc := loader.DefaultConfig(), collector.DefaultConfig()
+	dc, cc, mc := loader.DefaultConfig(), collector.DefaultConfig(), metrics.DefaultConfig()
 	o := agentOptions{
 		nodeName: cc.NodeName, bpfRoot: dc.PinDir, stateDir: "/var/run/loupe/state",
 		socket: "/var/run/loupe/loupe.sock", listen: "127.0.0.1:4244",
 		ringBufferSize: dc.RingBufferSize, flowBuffer: cc.RingSize, aggregation: dc.Aggregation.String(),
 		reportInterval: dc.ReportInterval, attachMode: string(loader.ModeAuto), lossInterval: cc.LossInterval,
 		logLevel: "info", clusterDir: "/var/run/loupe/cluster",
+		metricsListen: "127.0.0.1:9965", metrics: metrics.DefaultSpecs, metricsSeriesCap: mc.SeriesCap,
 	}
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -71,6 +79,10 @@ CAP_NET_ADMIN, CAP_SYS_ADMIN) and a BPF filesystem.`,
 	f.StringVar(&o.tls.Cert, "tls-cert", "", "certificate of the --listen address: serve it with mutual TLS (see loupe certs)")
 	f.StringVar(&o.tls.Key, "tls-key", "", "key of --tls-cert")
 	f.StringVar(&o.tls.CA, "tls-client-ca", "", "CA that clients' certificates (the relay's) must chain to")
+	f.StringVar(&o.metricsListen, "metrics-listen", o.metricsListen, "TCP address of the Prometheus metrics at /metrics (empty: none)")
+	f.StringVar(&o.metrics, "metrics", o.metrics, `flow metrics and their label contexts, in Hubble's syntax: "flow:sourceContext=namespace;destinationContext=workload,drop,policy"; contexts: namespace, workload, identity, app, none; families: `+strings.Join(metrics.Families, ", ")+` (empty: none)`)
+	f.IntVar(&o.metricsSeriesCap, "metrics-series-cap", o.metricsSeriesCap, "series per flow metric; more are folded into one \"other\" series and counted in loupe_metrics_series_folded_total")
+	f.Var(newPortList(&o.metricsPorts), "metrics-ports", "ports that loupe_port_distribution_total names besides those below 1024 (comma-separated)")
 	return cmd
 }
 
@@ -91,6 +103,9 @@ func (o agentOptions) validate() (loader.Config, error) {
 	}
 	if o.socket == "" && o.listen == "" {
 		return loader.Config{}, badInput("--socket and --listen are both empty: the agent would serve nothing")
+	}
+	if _, err := o.flowMetricsConfig(); err != nil {
+		return loader.Config{}, err
 	}
 	if err := o.validateCluster(); err != nil {
 		return loader.Config{}, err

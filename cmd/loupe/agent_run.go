@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/loupe-dev/loupe/collector"
+	"github.com/loupe-dev/loupe/collector/metrics"
 	observersrv "github.com/loupe-dev/loupe/collector/observer"
 	"github.com/loupe-dev/loupe/collector/parser"
 	"github.com/loupe-dev/loupe/datapath/agentapi"
@@ -27,12 +28,14 @@ import (
 
 // agent holds the running parts, stopped in reverse order of their start.
 type agent struct {
-	log       *slog.Logger
-	lock      *os.File
-	objs      *loader.LoupeObjects
-	collector *collector.Collector
-	ctgc      *ctgc.Collector
-	servers   []*grpc.Server
+	log        *slog.Logger
+	lock       *os.File
+	objs       *loader.LoupeObjects
+	collector  *collector.Collector
+	ctgc       *ctgc.Collector
+	servers    []*grpc.Server
+	metrics    *metrics.Metrics
+	metricsSrv *metricsServer
 	// registered is the registry directory this node is listed in, if any.
 	registered string
 	nodeName   string
@@ -73,9 +76,11 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	if err := mgr.Restore(); err != nil {
 		return nil, err
 	}
+	reg := newRegistry()
 	enf, err := enforce.New(enforce.Config{
 		StateDir: o.stateDir, Log: log, Endpoints: mgr, IDs: ids,
 		Maps: maps.NewPolicyMaps(a.objs), IPCache: maps.NewIPCache(a.objs.Ipcache),
+		Installed: newApplyLatency(reg),
 	})
 	if err != nil {
 		return nil, err
@@ -87,8 +92,23 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	a.ctgc.Start()
 	log.Info("datapath ready", "bpf_root", cfg.PinDir, "endpoints", len(mgr.List()), "aggregation", cfg.Aggregation, "policy_revision", enf.Revision())
 
+	mcfg, err := o.flowMetricsConfig()
+	if err != nil {
+		return nil, err
+	}
+	mcfg.Live = liveEndpoints(mgr, ids)
+	if a.metrics, err = metrics.New(mcfg, reg); err != nil {
+		return nil, err
+	}
+	a.metrics.Start()
+	datapathGauges(reg, a.objs, mgr, ids, enf)
+
 	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids, enf)
-	c, err := collector.New(collector.Config{NodeName: o.nodeName, RingSize: o.flowBuffer, LossInterval: o.lossInterval}, log, a.objs.Events, a.objs.LostEvents, p)
+	ccfg := collector.Config{NodeName: o.nodeName, RingSize: o.flowBuffer, LossInterval: o.lossInterval}
+	if len(mcfg.Specs) > 0 {
+		ccfg.Observer = a.metrics
+	}
+	c, err := collector.New(ccfg, log, a.objs.Events, a.objs.LostEvents, p)
 	if err != nil {
 		return nil, badInput("%v", err)
 	}
@@ -96,6 +116,12 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 		return nil, err
 	}
 	a.collector = c
+	reg.MustRegister(c.Health())
+	if o.metricsListen != "" {
+		if a.metricsSrv, err = serveMetrics("--metrics-listen", o.metricsListen, reg, log); err != nil {
+			return nil, err
+		}
+	}
 
 	obs := observersrv.NewServer(c, o.nodeName, version, cfg.Aggregation.String()).
 		WithEndpointNamespaces(func() []string { return endpointNamespaces(mgr.List()) })
@@ -109,9 +135,12 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 // pinned: the kernel keeps working without the agent.
 func (a *agent) stop() error {
 	var errs []error
-	errs = append(errs, a.stopAPIs())
+	errs = append(errs, a.metricsSrv.stop(), a.stopAPIs())
 	if a.collector != nil {
 		errs = append(errs, a.collector.Stop())
+	}
+	if a.metrics != nil {
+		a.metrics.Stop()
 	}
 	if a.ctgc != nil {
 		a.ctgc.Stop()

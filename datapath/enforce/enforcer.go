@@ -59,6 +59,7 @@ type Enforcer struct {
 	names atomic.Pointer[map[uint32][]string] // rule id -> policy names
 	// ApplyLatency is the time the last revision took to resolve and install.
 	applyLatency atomic.Int64
+	installed    func(took time.Duration)
 }
 
 // Config wires an enforcer.
@@ -69,6 +70,9 @@ type Config struct {
 	IDs       *identity.Allocator
 	Maps      *maps.PolicyMaps
 	IPCache   *maps.IPCache
+	// Installed, when set, is told how long each revision took to resolve
+	// and install (the apply latency histogram).
+	Installed func(took time.Duration)
 }
 
 // New returns an enforcer with the policies saved in the state directory;
@@ -76,7 +80,7 @@ type Config struct {
 func New(c Config) (*Enforcer, error) {
 	e := &Enforcer{
 		log: c.Log, statePath: filepath.Join(c.StateDir, "policies.json"), eps: c.Endpoints,
-		ids: c.IDs, maps: c.Maps, ipcache: c.IPCache,
+		ids: c.IDs, maps: c.Maps, ipcache: c.IPCache, installed: c.Installed,
 		policies: map[string]*policy.Policy{}, sources: map[string]source{},
 		ruleIDs: map[string]uint32{}, nextRule: 1,
 	}
@@ -238,7 +242,11 @@ func (e *Enforcer) installLocked() error {
 	if err := e.ids.Flush(); err != nil {
 		return err
 	}
-	e.applyLatency.Store(int64(time.Since(start)))
+	took := time.Since(start)
+	e.applyLatency.Store(int64(took))
+	if e.installed != nil {
+		e.installed(took)
+	}
 	e.log.Info("policy revision installed", "revision", e.revision, "policies", len(set), "rules", len(rules), "took", time.Since(start))
 	return nil
 }
