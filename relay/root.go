@@ -76,6 +76,12 @@ func (r *Relay) Start() error {
 	return nil
 }
 
+// Nodes is every node the relay knows, with its connection state.
+func (r *Relay) Nodes() []peers.Node {
+	nodes, _ := r.peers.Nodes()
+	return nodes
+}
+
 // Addr is where the relay serves, once started.
 func (r *Relay) Addr() net.Addr { return r.listener.Addr() }
 

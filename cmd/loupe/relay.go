@@ -25,6 +25,8 @@ type relayOptions struct {
 	sortDelay   time.Duration
 	tls         mtls.Files
 	logLevel    string
+	// metricsListen serves Prometheus metrics at /metrics (empty: none).
+	metricsListen string
 }
 
 const relayLong = `The relay connects to every node's agent, merges their flows into one time
@@ -52,7 +54,7 @@ const relayExample = `  loupe relay --peers node-a=127.0.0.1:4244,node-b=127.0.0
 
 func newRelayCmd() *cobra.Command {
 	w := merge.DefaultConfig()
-	o := relayOptions{listen: defaultRelayServer, sortWindow: w.MaxFlows, sortDelay: w.MaxDelay, logLevel: "info"}
+	o := relayOptions{listen: defaultRelayServer, sortWindow: w.MaxFlows, sortDelay: w.MaxDelay, logLevel: "info", metricsListen: "127.0.0.1:9966"}
 	cmd := &cobra.Command{
 		Use:     "relay",
 		Short:   "Run the relay: every node's flows, merged, through one Observer API",
@@ -79,6 +81,7 @@ func newRelayCmd() *cobra.Command {
 	f.StringVar(&o.tls.Key, "tls-key", "", "key of --tls-cert")
 	f.StringVar(&o.tls.CA, "tls-ca", "", "CA that the nodes' certificates must chain to")
 	f.StringVar(&o.logLevel, "log-level", o.logLevel, "debug, info, warn or error")
+	f.StringVar(&o.metricsListen, "metrics-listen", o.metricsListen, "TCP address of the Prometheus metrics at /metrics (empty: none)")
 	return cmd
 }
 
@@ -92,6 +95,7 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
+	reg := newRegistry()
 	if o.store.dsn != "" {
 		// The store opens first and closes last: the relay hands it flows
 		// until it has stopped.
@@ -104,7 +108,8 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 			return fmt.Errorf("--clickhouse %s: %w", o.store.dsn, err)
 		}
 		defer fs.Close()
-		cfg.Archive, cfg.History = fs.sink, fs.history
+		cfg.Archive, cfg.History = newCountingArchive(fs.sink, reg), fs.history
+		reg.MustRegister(sinkStats{fs.sink})
 	}
 	r, err := relay.New(cfg, log)
 	if err != nil {
@@ -113,10 +118,20 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 	if err := r.Start(); err != nil {
 		return badInput("--listen %s: %v", o.listen, err)
 	}
+	reg.MustRegister(peerStates{r.Nodes})
+	// Metrics stop before the relay: a scrape never reads a stopped relay.
+	var ms *metricsServer
+	if o.metricsListen != "" {
+		if ms, err = serveMetrics("--metrics-listen", o.metricsListen, reg, log); err != nil {
+			r.Stop()
+			return err
+		}
+	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "loupe relay %s on %s: %d nodes given, %d peer services; observe with 'loupe observe --server %s'\n",
 		version, r.Addr(), len(cfg.Peers.Static), len(cfg.Peers.Services), r.Addr())
 	<-ctx.Done()
 	log.Info("stopping relay")
+	err = ms.stop()
 	r.Stop()
-	return nil
+	return err
 }
