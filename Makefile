@@ -11,7 +11,7 @@ GENERATED := api datapath/loader
 # Debian packages the build, the lab and the tests use.
 DEB_PKGS := clang llvm libbpf-dev iproute2 protobuf-compiler libprotobuf-dev \
 	dnsutils curl iperf3 tcpdump jq iputils-ping iptables ca-certificates \
-	clickhouse-server clickhouse-client
+	clickhouse-server clickhouse-client prometheus
 
 .PHONY: all deps generate build run test bench lint check-generated clean
 

@@ -87,7 +87,7 @@ func (a *agentProc) server() string { return "unix://" + a.socket }
 func (a *agentProc) start() {
 	a.t.Helper()
 	args := append([]string{"agent", "--node-name", a.node, "--bpf-root", a.bpfRoot, "--state-dir", a.stateDir,
-		"--socket", a.socket, "--listen", "", "--loss-interval", "200ms",
+		"--socket", a.socket, "--listen", "", "--loss-interval", "200ms", "--metrics-listen", "",
 		"--cluster-dir", filepath.Join(filepath.Dir(a.socket), "cluster")}, a.extra...)
 	a.cmd = exec.Command(loupeBin, args...)
 	a.log = &bytes.Buffer{}

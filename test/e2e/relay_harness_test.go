@@ -52,7 +52,7 @@ type relayProc struct {
 func startRelay(t testing.TB, args ...string) *relayProc {
 	t.Helper()
 	r := &relayProc{t: t, addr: freeLoopbackAddr(t), log: &testutil.SyncBuffer{}, exit: make(chan struct{})}
-	r.cmd = exec.Command(loupeBin, append([]string{"relay", "--listen", r.addr, "--log-level", "debug"}, args...)...)
+	r.cmd = exec.Command(loupeBin, append([]string{"relay", "--listen", r.addr, "--log-level", "debug", "--metrics-listen", ""}, args...)...)
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
