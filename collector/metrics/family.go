@@ -1,8 +1,8 @@
 package metrics
 
 import (
-	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -27,8 +27,7 @@ type series struct {
 	gone     time.Time // when its endpoint was first seen missing
 }
 
-// family is one metric vector with a series cap. Its lock is taken once
-// per observation; the reader holds it alone except during a sweep.
+// family is one metric vector with a series cap. Metrics.mu guards it.
 type family struct {
 	name     string
 	spec     Spec
@@ -39,9 +38,26 @@ type family struct {
 	folded   prometheus.Counter
 	nlabels  int // label count, contexts included
 
-	mu     sync.Mutex
 	series map[key]*series
 	other  *series
+	// cache holds recently used series in front of the map: hashing a
+	// key's strings costs more than comparing them, since the flow's
+	// strings are shared and compare by pointer first.
+	cache [cacheSize]struct {
+		k key
+		s *series
+	}
+}
+
+const cacheSize = 256
+
+// slot picks k's cache entry from its numbers and its strings' addresses.
+func (k *key) slot() int {
+	h := uintptr(k.n1)*0x9e3779b1 ^ uintptr(k.n2)*0x85ebca77 ^ uintptr(k.n3)*0xc2b2ae3d ^ uintptr(k.src.id)*0x27d4eb2f ^ uintptr(k.dst.id)*0x165667b1
+	for _, s := range [...]string{k.s1, k.s2, k.src.a, k.src.b, k.dst.a, k.dst.b} {
+		h = h*31 ^ uintptr(unsafe.Pointer(unsafe.StringData(s)))>>3 ^ uintptr(len(s))
+	}
+	return int(h^h>>8^h>>16^h>>24) & (cacheSize - 1)
 }
 
 // otherLabels is every label of the folded series set to "other".
@@ -54,9 +70,14 @@ func otherLabels(n int) []string {
 }
 
 // get returns the series of k, creating it while under the cap, else the
-// folded one. Called with f.mu held.
-func (f *family) get(k key) *series {
-	if s, ok := f.series[k]; ok {
+// folded one. Called with Metrics.mu held.
+func (f *family) get(k *key) *series {
+	i := k.slot()
+	if c := &f.cache[i]; c.s != nil && c.k == *k {
+		return c.s
+	}
+	if s, ok := f.series[*k]; ok {
+		f.cache[i].k, f.cache[i].s = *k, s
 		return s
 	}
 	if len(f.series) >= f.cap {
@@ -66,7 +87,7 @@ func (f *family) get(k key) *series {
 		}
 		return f.other
 	}
-	values := f.labels(k)
+	values := f.labels(*k)
 	if f.spec.Source != ContextNone {
 		values = append(values, k.src.render(f.spec.Source))
 	}
@@ -75,7 +96,8 @@ func (f *family) get(k key) *series {
 	}
 	s := f.newSeries(values)
 	s.src, s.dst = k.src, k.dst
-	f.series[k] = s
+	f.series[*k] = s
+	f.cache[i].k, f.cache[i].s = *k, s
 	return s
 }
 
@@ -89,20 +111,12 @@ func (f *family) newSeries(values []string) *series {
 	return s
 }
 
-// inc adds one to the series of k.
-func (f *family) inc(k key) {
-	f.mu.Lock()
-	f.get(k).counter.Inc()
-	f.mu.Unlock()
-}
-
 // sweep deletes the series whose endpoint has been gone for longer than ttl.
 func (f *family) sweep(now time.Time, live Live, ttl time.Duration) {
 	if f.spec.Source == ContextNone && f.spec.Destination == ContextNone {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	deleted := false
 	for k, s := range f.series {
 		if live.has(f.spec.Source, s.src) && live.has(f.spec.Destination, s.dst) {
 			s.gone = time.Time{}
@@ -119,6 +133,13 @@ func (f *family) sweep(now time.Time, live Live, ttl time.Duration) {
 				f.hists.DeleteLabelValues(s.labels...)
 			}
 			delete(f.series, k)
+			deleted = true
 		}
+	}
+	if deleted {
+		f.cache = [cacheSize]struct {
+			k key
+			s *series
+		}{}
 	}
 }

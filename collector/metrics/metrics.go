@@ -40,6 +40,9 @@ type Metrics struct {
 	dnsResponses, kafka                    *family
 	trackedPorts                           [1 << 16 / 64]uint64
 
+	// mu is taken once per flow by Observe, and by Sweep.
+	mu sync.Mutex
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -119,6 +122,8 @@ func (m *Metrics) Stop() {
 
 // Sweep deletes the series of endpoints gone for longer than Config.Expiry.
 func (m *Metrics) Sweep(now time.Time, live Live) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	for _, f := range m.families {
 		f.sweep(now, live, m.cfg.Expiry)
 	}

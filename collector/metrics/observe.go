@@ -11,17 +11,19 @@ import (
 // Observe counts one flow in every enabled family. It allocates nothing
 // unless a series is created or an exemplar is attached.
 func (m *Metrics) Observe(f *flow.Flow) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	src, dst := f.Source, f.Destination
 	l4 := f.L4
 	proto, dport := l4Of(l4)
 	if fam := m.flows; fam != nil {
-		fam.inc(m.key(fam, src, dst, key{n1: uint32(f.EventType), n2: subtypeOf(f), n3: uint32(f.Verdict)}))
+		m.inc(fam, src, dst, key{n1: uint32(f.EventType), n2: subtypeOf(f), n3: uint32(f.Verdict)})
 	}
 	if fam := m.drops; fam != nil && f.Verdict == flow.Verdict_DROPPED {
-		fam.inc(m.key(fam, src, dst, key{n1: uint32(f.DropReason), n2: proto}))
+		m.inc(fam, src, dst, key{n1: uint32(f.DropReason), n2: proto})
 	}
 	if fam := m.policy; fam != nil && f.EventType == flow.EventType_POLICY_VERDICT {
-		fam.inc(m.key(fam, src, dst, key{n1: uint32(f.TrafficDirection), n2: uint32(f.PolicyMatchType), n3: uint32(f.Verdict)}))
+		m.inc(fam, src, dst, key{n1: uint32(f.TrafficDirection), n2: uint32(f.PolicyMatchType), n3: uint32(f.Verdict)})
 	}
 	ipv := uint32(f.GetIp().GetIpVersion())
 	if fam := m.tcp; fam != nil && proto == protoTCP {
@@ -30,9 +32,9 @@ func (m *Metrics) Observe(f *flow.Flow) {
 	if fam := m.icmp; fam != nil {
 		switch proto {
 		case protoICMPv4:
-			fam.inc(m.key(fam, src, dst, key{n1: uint32(flow.IPVersion_IPV4), n2: l4.GetIcmpv4().GetType()}))
+			m.inc(fam, src, dst, key{n1: uint32(flow.IPVersion_IPV4), n2: l4.GetIcmpv4().GetType()})
 		case protoICMPv6:
-			fam.inc(m.key(fam, src, dst, key{n1: uint32(flow.IPVersion_IPV6), n2: l4.GetIcmpv6().GetType()}))
+			m.inc(fam, src, dst, key{n1: uint32(flow.IPVersion_IPV6), n2: l4.GetIcmpv6().GetType()})
 		}
 	}
 	if fam := m.ports; fam != nil && !f.IsReply && (proto == protoTCP || proto == protoUDP || proto == protoSCTP) {
@@ -40,17 +42,23 @@ func (m *Metrics) Observe(f *flow.Flow) {
 		if m.trackedPorts[port/64]&(1<<(port%64)) == 0 {
 			port = portOther
 		}
-		fam.inc(m.key(fam, src, dst, key{n1: proto, n2: port}))
+		m.inc(fam, src, dst, key{n1: proto, n2: port})
 	}
 	if f.L7 != nil {
 		m.observeL7(f, src, dst)
 	}
 }
 
-// key completes k with the family's contexts.
-func (m *Metrics) key(fam *family, src, dst *flow.Endpoint, k key) key {
-	k.src, k.dst = valueOf(fam.spec.Source, src), valueOf(fam.spec.Destination, dst)
-	return k
+// inc completes k with the family's contexts and counts it. k is passed
+// by value but escapes nowhere: the series lookup takes its address.
+func (m *Metrics) inc(fam *family, src, dst *flow.Endpoint, k key) {
+	if fam.spec.Source != ContextNone {
+		k.src = valueOf(fam.spec.Source, src)
+	}
+	if fam.spec.Destination != ContextNone {
+		k.dst = valueOf(fam.spec.Destination, dst)
+	}
+	fam.get(&k).counter.Inc()
 }
 
 func (m *Metrics) tcpFlags(fam *family, src, dst *flow.Endpoint, fl *flow.TCPFlags, ipv uint32) {
@@ -59,15 +67,15 @@ func (m *Metrics) tcpFlags(fam *family, src, dst *flow.Endpoint, fl *flow.TCPFla
 	}
 	switch {
 	case fl.SYN && fl.ACK:
-		fam.inc(m.key(fam, src, dst, key{n1: flagSYNACK, n2: ipv}))
+		m.inc(fam, src, dst, key{n1: flagSYNACK, n2: ipv})
 	case fl.SYN:
-		fam.inc(m.key(fam, src, dst, key{n1: flagSYN, n2: ipv}))
+		m.inc(fam, src, dst, key{n1: flagSYN, n2: ipv})
 	}
 	if fl.FIN {
-		fam.inc(m.key(fam, src, dst, key{n1: flagFIN, n2: ipv}))
+		m.inc(fam, src, dst, key{n1: flagFIN, n2: ipv})
 	}
 	if fl.RST {
-		fam.inc(m.key(fam, src, dst, key{n1: flagRST, n2: ipv}))
+		m.inc(fam, src, dst, key{n1: flagRST, n2: ipv})
 	}
 }
 
@@ -108,22 +116,29 @@ func (m *Metrics) observeL7(f *flow.Flow, src, dst *flow.Endpoint) {
 			return
 		}
 		if fam := m.httpRequests; fam != nil {
-			fam.inc(m.key(fam, src, dst, key{s1: r.Http.Method, s2: r.Http.Protocol, n1: r.Http.Code}))
+			m.inc(fam, src, dst, key{s1: r.Http.Method, s2: r.Http.Protocol, n1: r.Http.Code})
 		}
 		if fam := m.httpDuration; fam != nil {
-			m.observeDuration(fam, m.key(fam, src, dst, key{s1: r.Http.Method}), f)
+			k := key{s1: r.Http.Method}
+			if fam.spec.Source != ContextNone {
+				k.src = valueOf(fam.spec.Source, src)
+			}
+			if fam.spec.Destination != ContextNone {
+				k.dst = valueOf(fam.spec.Destination, dst)
+			}
+			m.observeDuration(fam, &k, f)
 		}
 	case *flow.Layer7_Dns:
 		qtypes := joinTypes(r.Dns.Qtypes)
 		if fam := m.dnsQueries; fam != nil && !response {
-			fam.inc(m.key(fam, src, dst, key{s1: qtypes}))
+			m.inc(fam, src, dst, key{s1: qtypes})
 		}
 		if fam := m.dnsResponses; fam != nil && response {
-			fam.inc(m.key(fam, src, dst, key{s1: qtypes, n1: r.Dns.Rcode}))
+			m.inc(fam, src, dst, key{s1: qtypes, n1: r.Dns.Rcode})
 		}
 	case *flow.Layer7_Kafka:
 		if fam := m.kafka; fam != nil && response {
-			fam.inc(m.key(fam, src, dst, key{s1: r.Kafka.Topic, s2: r.Kafka.ApiKey, n1: uint32(r.Kafka.ErrorCode)}))
+			m.inc(fam, src, dst, key{s1: r.Kafka.Topic, s2: r.Kafka.ApiKey, n1: uint32(r.Kafka.ErrorCode)})
 		}
 	}
 }
@@ -141,10 +156,8 @@ func joinTypes(t []string) string {
 
 // observeDuration records the latency, with the trace id as an exemplar
 // when the flow carries one.
-func (m *Metrics) observeDuration(fam *family, k key, f *flow.Flow) {
+func (m *Metrics) observeDuration(fam *family, k *key, f *flow.Flow) {
 	seconds := float64(f.L7.LatencyNs) / 1e9
-	fam.mu.Lock()
-	defer fam.mu.Unlock()
 	obs := fam.get(k).observer
 	if id := f.GetTraceContext().GetTraceId(); id != "" {
 		if eo, ok := obs.(prometheus.ExemplarObserver); ok {
