@@ -237,11 +237,11 @@ func (h history) where() (string, []any) {
 		[]any{uint32(h.since.Unix()), uint32(h.until.Unix()), uint64(h.since.UnixNano()), uint64(h.until.UnixNano()), "app=db", "DROPPED"}
 }
 
-// run asks in one query, as the history reader would: every column of the
+// run asks in one query, as query/history does: every column of the
 // newest 100 matching flows, decoded into flows.
 func (h history) run(ctx context.Context) error {
 	where, args := h.where()
-	return h.scan(ctx, "SELECT "+rows.ReadColumns+" FROM "+h.table+" WHERE "+where+" ORDER BY time_ns DESC LIMIT 100", args)
+	return h.scan(ctx, "SELECT "+rows.ReadColumns+" FROM "+h.table+" WHERE "+where+" ORDER BY time_ns DESC, node_name DESC, id DESC LIMIT 100", args)
 }
 
 // runTwoPhase finds the newest 100 reading the filter columns only, then
@@ -256,7 +256,7 @@ func (h history) runTwoPhase(ctx context.Context) error {
 		Workload  string `ch:"dst_workload"`
 	}
 	if err := h.s.Conn().Select(ctx, &keys, "SELECT time_ns, dst_namespace, dst_workload FROM flows WHERE "+where+
-		" ORDER BY time_ns DESC LIMIT 100", args...); err != nil {
+		" ORDER BY time_ns DESC, node_name DESC, id DESC LIMIT 100", args...); err != nil {
 		return err
 	}
 	if len(keys) == 0 {
@@ -279,7 +279,7 @@ func (h history) runTwoPhase(ctx context.Context) error {
 	}
 	q := "SELECT " + rows.ReadColumns + " FROM flows WHERE time >= toDateTime(?) AND time <= toDateTime(?) " +
 		"AND (dst_namespace, dst_workload) IN (" + strings.Join(pairs, ", ") + ") " +
-		"AND time_ns IN (" + strings.Join(times, ", ") + ") AND has(dst_labels, ?) AND verdict = ? ORDER BY time_ns DESC LIMIT 100"
+		"AND time_ns IN (" + strings.Join(times, ", ") + ") AND has(dst_labels, ?) AND verdict = ? ORDER BY time_ns DESC, node_name DESC, id DESC LIMIT 100"
 	return h.scan(ctx, q, append(args, "app=db", "DROPPED"))
 }
 
