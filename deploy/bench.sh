@@ -68,3 +68,11 @@ LOUPE_BENCH=1 go test -run '^$' -bench IncidentQueries -benchtime 1x -timeout 18
 echo
 echo "== Live latency: kernel event to the line in 'observe -f', through the relay (two nodes) and straight from the agent"
 LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench LiveLatency -benchtime 1x -timeout 5m ./test/e2e | grep -E '^Benchmark|FAIL'
+
+echo
+echo "== Flow metrics cost: the collector's per-flow path (decode, parse, metrics, ring) with every family on vs off"
+go test -run '^$' -bench 'HandleMetrics|Observe' -benchmem -count 3 ./collector ./collector/metrics | grep Benchmark
+
+echo
+echo "== Flow metrics cost end to end: agent CPU per event under ping load, every family on (contexts on flows and drops) vs off, same run"
+LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench AgentMetricsCPU -benchtime 1x -timeout 8m ./test/e2e | grep -E '^Benchmark|^BENCH|FAIL'
