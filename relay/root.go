@@ -82,6 +82,9 @@ func (r *Relay) Nodes() []peers.Node {
 	return nodes
 }
 
+// Stats are the counters of the relay's Observer API.
+func (r *Relay) Stats() relayobserver.Stats { return r.api.Stats() }
+
 // Addr is where the relay serves, once started.
 func (r *Relay) Addr() net.Addr { return r.listener.Addr() }
 

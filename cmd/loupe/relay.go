@@ -118,7 +118,7 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 	if err := r.Start(); err != nil {
 		return badInput("--listen %s: %v", o.listen, err)
 	}
-	reg.MustRegister(peerStates{r.Nodes})
+	reg.MustRegister(peerStates{r.Nodes}, relayStats{r.Stats})
 	// Metrics stop before the relay: a scrape never reads a stopped relay.
 	var ms *metricsServer
 	if o.metricsListen != "" {

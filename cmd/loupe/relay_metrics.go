@@ -11,6 +11,7 @@ import (
 	"github.com/loupe-dev/loupe/api/observer"
 	"github.com/loupe-dev/loupe/query/sink"
 	"github.com/loupe-dev/loupe/relay"
+	relayobserver "github.com/loupe-dev/loupe/relay/observer"
 	"github.com/loupe-dev/loupe/relay/peers"
 )
 
@@ -92,4 +93,23 @@ func (s sinkStats) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(sinkCapDesc, prometheus.GaugeValue, float64(st.QueueCapacity))
 	ch <- prometheus.MustNewConstMetric(sinkLatencyDesc, prometheus.GaugeValue, st.LastBatchLatency.Seconds())
 	ch <- prometheus.MustNewConstMetric(sinkPendingDesc, prometheus.GaugeValue, float64(st.Pending))
+}
+
+// relayStats exposes the Observer API's counters, read on scrape.
+type relayStats struct{ stats func() relayobserver.Stats }
+
+var (
+	flowsSentDesc = prometheus.NewDesc("loupe_relay_flows_sent_total", "Flows the relay sent to its clients, history included.", nil, nil)
+	lateDesc      = prometheus.NewDesc("loupe_relay_sort_window_drops_total", "Flows dropped by the relay's sort window for arriving after newer ones went out.", nil, nil)
+)
+
+func (r relayStats) Describe(ch chan<- *prometheus.Desc) {
+	ch <- flowsSentDesc
+	ch <- lateDesc
+}
+
+func (r relayStats) Collect(ch chan<- prometheus.Metric) {
+	st := r.stats()
+	ch <- prometheus.MustNewConstMetric(flowsSentDesc, prometheus.CounterValue, float64(st.FlowsSent))
+	ch <- prometheus.MustNewConstMetric(lateDesc, prometheus.CounterValue, float64(st.SortWindowDrops))
 }

@@ -34,10 +34,10 @@ func (s *Server) GetFlows(req *observerpb.GetFlowsRequest, stream observerpb.Obs
 	defer context.AfterFunc(s.closing, cancel)()
 	if s.cfg.History != nil && req.GetSince() != nil {
 		if boundary := s.liveBoundary(); req.GetSince().AsTime().Before(boundary) {
-			return s.historyThenLive(ctx, req, boundary, stream.Send)
+			return s.historyThenLive(ctx, req, boundary, s.counted(stream.Send))
 		}
 	}
-	return s.live(ctx, req, stream.Send)
+	return s.live(ctx, req, s.counted(stream.Send))
 }
 
 // validTimes refuses timestamps out of range: history would otherwise

@@ -45,9 +45,10 @@ type Config struct {
 // Server implements observer.ObserverServer for the cluster.
 type Server struct {
 	observerpb.UnimplementedObserverServer
-	cfg     Config
-	nodes   Nodes
-	started time.Time
+	cfg      Config
+	nodes    Nodes
+	started  time.Time
+	counters counters
 	// closing ends every GetFlows when the relay stops.
 	closing context.Context
 	close   context.CancelFunc

@@ -57,6 +57,11 @@ func TestMetricsThroughPrometheus(t *testing.T) {
 		}
 	})
 
+	// A client of the relay, so that flows are sent.
+	if flows := observeAt(t, r.addr, "--last", "20"); len(flows) == 0 {
+		t.Error("the relay sent no flows to observe")
+	}
+
 	exprs := readPromQL(t, "testdata/promql.txt")
 	deadline := time.Now().Add(60 * time.Second)
 	pending := exprs
