@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -20,7 +21,7 @@ import (
 const mapCountInterval = 30 * time.Second
 
 // flowMetricsConfig reads --metrics, --metrics-series-cap and
-// --metrics-ports.
+// --metrics-ports, and checks --metrics-listen before anything is loaded.
 func (o agentOptions) flowMetricsConfig() (metrics.Config, error) {
 	cfg := metrics.DefaultConfig()
 	specs, err := metrics.ParseSpecs(o.metrics)
@@ -29,6 +30,11 @@ func (o agentOptions) flowMetricsConfig() (metrics.Config, error) {
 	}
 	if o.metricsSeriesCap <= 0 {
 		return cfg, badInput("--metrics-series-cap %d: want a positive number", o.metricsSeriesCap)
+	}
+	if o.metricsListen != "" {
+		if _, err := net.ResolveTCPAddr("tcp", o.metricsListen); err != nil {
+			return cfg, badInput("--metrics-listen %s: %v", o.metricsListen, err)
+		}
 	}
 	cfg.Specs, cfg.SeriesCap, cfg.Ports = specs, o.metricsSeriesCap, o.metricsPorts
 	return cfg, nil

@@ -47,6 +47,12 @@ workloads:
 		{"bad time", []string{"observe", "--since", "yesterdayish"}, "yesterdayish"},
 		{"duplicate workload", []string{"lab", "up", "--topology", dup, "--no-register", "--state-dir", filepath.Join(dir, "lab")}, "dup.yaml:6"},
 		{"bad prefix", []string{"lab", "up", "--topology", badPrefix, "--no-register", "--state-dir", filepath.Join(dir, "lab")}, "prefix.yaml:2"},
+		{"unknown metric", []string{"agent", "--metrics", "flows", "--state-dir", filepath.Join(dir, "state")}, "--metrics"},
+		{"unknown metric context", []string{"agent", "--metrics", "drop:sourceContext=pod", "--state-dir", filepath.Join(dir, "state")}, "--metrics"},
+		{"metrics series cap", []string{"agent", "--metrics-series-cap", "0", "--state-dir", filepath.Join(dir, "state")}, "--metrics-series-cap"},
+		{"metrics port", []string{"agent", "--metrics-ports", "70000", "--state-dir", filepath.Join(dir, "state")}, "--metrics-ports"},
+		{"agent metrics address", []string{"agent", "--metrics-listen", "nohost:99999", "--state-dir", filepath.Join(dir, "state")}, "--metrics-listen"},
+		{"relay metrics address", []string{"relay", "--peers", "a=127.0.0.1:1", "--listen", "127.0.0.1:0", "--metrics-listen", "256.0.0.1:9966"}, "--metrics-listen"},
 		{"bpf root not on bpffs", []string{"agent", "--bpf-root", filepath.Join(dir, "notbpf"), "--state-dir", filepath.Join(dir, "state"), "--socket", filepath.Join(dir, "s.sock"), "--listen", ""}, "bpf filesystem"},
 	}
 	before := namespaces(t)
