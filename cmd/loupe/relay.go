@@ -97,6 +97,7 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 	ctx := cmd.Context()
 	reg := newRegistry()
 	if o.store.dsn != "" {
+		o.store.inserted = newBatchLatency(reg)
 		// The store opens first and closes last: the relay hands it flows
 		// until it has stopped.
 		fs, err := openFlowStore(ctx, o.store, log)

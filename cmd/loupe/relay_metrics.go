@@ -113,3 +113,15 @@ func (r relayStats) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(flowsSentDesc, prometheus.CounterValue, float64(st.FlowsSent))
 	ch <- prometheus.MustNewConstMetric(lateDesc, prometheus.CounterValue, float64(st.SortWindowDrops))
 }
+
+// newBatchLatency is the ClickHouse insert latency histogram, fed by the
+// sink on every successful insert.
+func newBatchLatency(reg prometheus.Registerer) func(time.Duration) {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "loupe_clickhouse_batch_duration_seconds",
+		Help:    "Duration of successful ClickHouse inserts.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+	})
+	reg.MustRegister(h)
+	return func(d time.Duration) { h.Observe(d.Seconds()) }
+}

@@ -37,6 +37,8 @@ type storeOptions struct {
 	batchSize     int
 	flushInterval time.Duration
 	httpListen    string
+	// inserted observes each insert's duration (the metrics' histogram).
+	inserted func(time.Duration)
 }
 
 // openFlowStore connects to ClickHouse (migrating the schema), starts the
@@ -62,7 +64,7 @@ func openFlowStore(ctx context.Context, o storeOptions, log *slog.Logger) (_ *fl
 		}
 	}
 	fs.sink = sink.New(sink.Config{Store: st, RetentionDays: o.retentionDays, QueueSize: o.queueSize,
-		BatchSize: o.batchSize, FlushInterval: o.flushInterval, Log: log})
+		BatchSize: o.batchSize, FlushInterval: o.flushInterval, Log: log, Inserted: o.inserted})
 	sctx, cancel := context.WithCancel(context.Background())
 	fs.cancel = cancel
 	fs.sink.Start(sctx)

@@ -34,6 +34,9 @@ type Config struct {
 	// 1 h).
 	JanitorInterval time.Duration
 	Log             *slog.Logger
+	// Inserted, when set, is told the duration of every successful insert
+	// (the relay's batch latency histogram).
+	Inserted func(took time.Duration)
 }
 
 func (c Config) withDefaults() Config {

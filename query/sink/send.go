@@ -105,7 +105,11 @@ func (s *Sink) attempt(b *batch) error {
 		b.maybeSent = !isException(err)
 		return fmt.Errorf("send %d flows: %w", b.len(), err)
 	}
-	s.counters.lastLatency.Store(int64(time.Since(start)))
+	took := time.Since(start)
+	s.counters.lastLatency.Store(int64(took))
+	if s.cfg.Inserted != nil {
+		s.cfg.Inserted(took)
+	}
 	return nil
 }
 
