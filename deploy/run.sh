@@ -90,6 +90,7 @@ In another terminal:
   $BIN observe --since 30s --verdict FORWARDED -o json | jq .
   $BIN endpoint list ; $BIN identity list ; $BIN status ; $BIN lab status
   $BIN lab exec frontend -- curl -s http://catalog:8080/
+  curl -s 127.0.0.1:9965/metrics | grep ^loupe_      # Prometheus: the agent (9966: the relay)
 Ctrl-C here stops everything and cleans up.
 EOT
 wait "$agent"
