@@ -8,15 +8,21 @@ import (
 	"time"
 )
 
-// metricsBenchInterval is each ping's interval (2000 packets a second, three
-// pairs): a fixed rate, unlike a flood, so both sides see the same load.
-const metricsBenchInterval = "0.0005"
+// The load is fixed: ping paces itself at 1 ms (below that, iputils ping
+// sends on every reply, a flood whose rate follows the machine's load), and
+// pingsPerPair of them run for each of three pairs: 24k echoes a second,
+// each four trace events (request and reply, from- and to-endpoint) with
+// aggregation none.
+const (
+	pingInterval = "0.001"
+	pingsPerPair = 8
+)
 
 // BenchmarkAgentMetricsCPU measures the agent's CPU at a fixed packet rate
 // with every flow metric family on (contexts on flows and drops) and with
 // flow metrics off, alternately in the same run, and prints the ratio.
 func BenchmarkAgentMetricsCPU(b *testing.B) {
-	const rounds = 2
+	const rounds = 3
 	var off, on []float64
 	for range b.N {
 		for round := range rounds {
@@ -60,12 +66,14 @@ func agentCPUAtFixedRate(b *testing.B, extra ...string) float64 {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, pair := range [][2]string{{"frontend", "catalog"}, {"cart", "db"}, {"metrics", "coredns"}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			exec.Command(loupeBin, "lab", "exec", "--state-dir", l.stateDir, pair[0], "--",
-				"ping", "-q", "-i", metricsBenchInterval, "-w", fmt.Sprint(int(dur.Seconds())), "-s", "16", ips[pair[1]][0]).Run()
-		}()
+		for range pingsPerPair {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				exec.Command(loupeBin, "lab", "exec", "--state-dir", l.stateDir, pair[0], "--",
+					"ping", "-q", "-i", pingInterval, "-w", fmt.Sprint(int(dur.Seconds())), "-s", "16", ips[pair[1]][0]).Run()
+			}()
+		}
 	}
 	wg.Wait()
 	time.Sleep(500 * time.Millisecond) // let the collector drain
