@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"time"
 
@@ -47,10 +46,6 @@ func newCountingArchive(a relay.Archive, reg prometheus.Registerer) *countingArc
 	}, []string{"node"})}
 	reg.MustRegister(c.received)
 	return c
-}
-
-func (c *countingArchive) Since(ctx context.Context, node string) (time.Time, error) {
-	return c.Archive.Since(ctx, node)
 }
 
 func (c *countingArchive) Offer(node string, f *flow.Flow) {
