@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-
-	"github.com/loupe-dev/loupe/query/schema"
 )
 
 // ServiceMap is who talked to whom in a window.
@@ -72,7 +70,7 @@ func (r *Reader) ServiceMap(ctx context.Context, p Params) (*ServiceMap, error) 
 	if err != nil {
 		return nil, err
 	}
-	q := newQuery(schema.EdgesRollup.Table, p)
+	q := newEdgesQuery(p)
 	q.groupOn(edgeDims, sortOrder(p.Sort)...)
 	q.columns = append(q.columns, "sum(flows) AS n_flows", "sum(bytes_total) AS n_bytes", "sum(packets_total) AS n_packets")
 	q.columns = append(q.columns, verdictCounts...)

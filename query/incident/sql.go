@@ -7,13 +7,14 @@ import (
 // sqlQuery builds one SELECT. Only constant SQL from this package goes
 // into its text; every value from a request is a ? argument.
 type sqlQuery struct {
-	columns []string
-	from    string
-	conds   []string
-	args    []any
-	groupBy []string
-	orderBy []string
-	limit   int
+	columns  []string
+	from     string
+	fromArgs []any // the arguments of a subquery in from, before the others
+	conds    []string
+	args     []any
+	groupBy  []string
+	orderBy  []string
+	limit    int
 }
 
 func newQuery(from string, p Params) *sqlQuery {
@@ -72,10 +73,11 @@ func (q *sqlQuery) String() string {
 
 // Args are the query's arguments, in the order of their ? marks.
 func (q *sqlQuery) Args() []any {
+	args := append(append([]any(nil), q.fromArgs...), q.args...)
 	if q.limit > 0 {
-		return append(append([]any(nil), q.args...), q.limit)
+		args = append(args, q.limit)
 	}
-	return q.args
+	return args
 }
 
 // dimension is one grouping key: the SQL expression and the result

@@ -2,8 +2,6 @@ package incident
 
 import (
 	"context"
-
-	"github.com/loupe-dev/loupe/query/schema"
 )
 
 // TopTalkers ranks the sources of traffic in a window.
@@ -47,7 +45,7 @@ func (r *Reader) TopTalkers(ctx context.Context, p Params) (*TopTalkers, error) 
 	if err != nil {
 		return nil, err
 	}
-	q := newQuery(schema.EdgesRollup.Table, p)
+	q := newEdgesQuery(p)
 	q.groupOn(talkerDims[p.By], sortOrder(p.Sort)...)
 	q.columns = append(q.columns, "sum(flows) AS n_flows", "sum(bytes_total) AS n_bytes",
 		"sum(packets_total) AS n_packets", "sumIf(flows, verdict = 'DROPPED') AS n_dropped")

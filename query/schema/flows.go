@@ -99,9 +99,10 @@ type Options struct {
 }
 
 // flowsOrder sorts rows for incident queries: a time bucket first (time
-// windows prune), then the workloads people filter on, then the exact time
-// (time on modern servers, time_ns on 18.16, where time holds seconds).
-const flowsOrder = "(toStartOfFifteenMinutes(time), dst_namespace, dst_workload, src_namespace, src_workload, %s)"
+// windows prune), then the verdict (drops are few: a query for them reads
+// their granules only), then the workloads people filter on, then the exact
+// time (time on modern servers, time_ns on 18.16, where time holds seconds).
+const flowsOrder = "(toStartOfFifteenMinutes(time), verdict, dst_namespace, dst_workload, src_namespace, src_workload, %s)"
 
 // createTable renders CREATE TABLE for a MergeTree-family table partitioned
 // by day.

@@ -26,6 +26,7 @@ var Migrations = []Migration{
 	{2, "service map rollup", EdgesRollup.statements},
 	{3, "drops rollup", DropsRollup.statements},
 	{4, "l7 rollup", L7Rollup.statements},
+	{5, "hourly service map rollup", EdgesHourlyRollup.statements},
 }
 
 func (r Rollup) statements(f Features, o Options) []string {

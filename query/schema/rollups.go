@@ -57,6 +57,18 @@ var EdgesRollup = Rollup{
 	Where: "is_reply = 0 AND l7_protocol = 'NONE'",
 }
 
+// EdgesHourlyRollup is EdgesRollup per hour, so that a day's service map
+// reads hours: its minute column holds the start of the hour, and its
+// columns are EdgesRollup's, in the same order, so the two can be read as
+// one (whole hours here, the partial hours at a window's ends from
+// EdgesRollup).
+var EdgesHourlyRollup = func() Rollup {
+	r := EdgesRollup
+	r.Table = "edges_1h"
+	r.Select = append([]string{"toStartOfHour(time)"}, EdgesRollup.Select[1:]...)
+	return r
+}()
+
 // DropsRollup counts dropped flows by reason, node, services and port.
 var DropsRollup = Rollup{
 	Table:  "drops_1m",
@@ -105,7 +117,7 @@ var L7Rollup = Rollup{
 }
 
 // Rollups lists every rollup.
-var Rollups = []Rollup{EdgesRollup, DropsRollup, L7Rollup}
+var Rollups = []Rollup{EdgesRollup, DropsRollup, L7Rollup, EdgesHourlyRollup}
 
 // View is the name of the materialized view that feeds the rollup.
 func (r Rollup) View() string { return r.Table + "_mv" }

@@ -33,6 +33,13 @@ const insertBatch = 10000
 // rows.Block, starting at start.
 func New(t testing.TB, n int, start time.Time) *Fixture {
 	t.Helper()
+	return NewSpaced(t, n, start, Step)
+}
+
+// NewSpaced is New with flows step apart on average: a larger step spans
+// hours with few flows.
+func NewSpaced(t testing.TB, n int, start time.Time, step time.Duration) *Fixture {
+	t.Helper()
 	srv := testutil.ClickHouse(t)
 	ctx := context.Background()
 	s, err := store.Open(ctx, store.Config{DSN: srv.DSN("incident")})
@@ -40,7 +47,7 @@ func New(t testing.TB, n int, start time.Time) *Fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	g := flowgen.New(7, 12, []string{"node-a", "node-b", "node-c"}, start, Step)
+	g := flowgen.New(7, 12, []string{"node-a", "node-b", "node-c"}, start, step)
 	fx := &Fixture{Store: s, Start: start, Workloads: g.Workloads}
 	b := rows.NewBlock(s.Features())
 	for i := 0; i < n; i++ {

@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS flows (
     `parent_span_id` String
 ) ENGINE = MergeTree()
 PARTITION BY toYYYYMMDD(time)
-ORDER BY (toStartOfFifteenMinutes(time), dst_namespace, dst_workload, src_namespace, src_workload, time_ns)
+ORDER BY (toStartOfFifteenMinutes(time), verdict, dst_namespace, dst_workload, src_namespace, src_workload, time_ns)
 SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS edges_1m (
@@ -138,4 +138,27 @@ SELECT toStartOfMinute(time) AS minute, l7_protocol AS l7_protocol, l7_type AS l
 FROM flows
 WHERE l7_protocol != 'NONE'
 GROUP BY minute, l7_protocol, l7_type, verdict, src_namespace, src_service, dst_namespace, dst_service, http_method, http_code, dns_query, dns_rcode, kafka_topic, kafka_error_code;
+
+CREATE TABLE IF NOT EXISTS edges_1h (
+    `minute` DateTime('UTC'),
+    `src_namespace` String,
+    `src_service` String,
+    `dst_namespace` String,
+    `dst_service` String,
+    `protocol` Enum16('NONE' = 0, 'ICMPv4' = 1, 'TCP' = 6, 'UDP' = 17, 'ICMPv6' = 58, 'SCTP' = 132),
+    `dst_port` UInt16,
+    `verdict` Enum8('VERDICT_UNKNOWN' = 0, 'FORWARDED' = 1, 'DROPPED' = 2, 'AUDIT' = 3, 'REDIRECTED' = 4, 'ERROR' = 5),
+    `flows` UInt64,
+    `bytes_total` UInt64,
+    `packets_total` UInt64
+) ENGINE = SummingMergeTree()
+PARTITION BY toYYYYMMDD(minute)
+ORDER BY (minute, src_namespace, src_service, dst_namespace, dst_service, protocol, dst_port, verdict)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS edges_1h_mv TO edges_1h AS
+SELECT toStartOfHour(time) AS minute, src_namespace AS src_namespace, if(src_workload != '', src_workload, arrayStringConcat(src_labels, ',')) AS src_service, dst_namespace AS dst_namespace, if(dst_workload != '', dst_workload, arrayStringConcat(dst_labels, ',')) AS dst_service, protocol AS protocol, dst_port AS dst_port, verdict AS verdict, count() AS flows, sum(bytes) AS bytes_total, sum(packets) AS packets_total
+FROM flows
+WHERE is_reply = 0 AND l7_protocol = 'NONE'
+GROUP BY minute, src_namespace, src_service, dst_namespace, dst_service, protocol, dst_port, verdict;
 
