@@ -89,18 +89,12 @@ func BenchmarkIncidentQueries(b *testing.B) {
 		}
 		return err
 	})
-	fillProposedHourly(b, s)
-	hourly := measure("service_map_24h_proposed_edges_1h", hourlyServiceMap(s, t0, t1))
-	byVerdict := history
-	byVerdict.table = fillProposedFlowsOrder(b, s, t1.Add(-2*time.Hour), t1)
-	verdictFirst := measure("incident_1h_proposed_verdict_in_sort_key", byVerdict.run)
 	for _, l := range stats {
 		fmt.Println(l)
 	}
 	fmt.Printf("BENCH incident_1h_p50_ms=%.1f service_map_24h_p50_ms=%.1f flows=%d server=%s\n",
 		incident1h, serviceMap, total, s.Features().Version)
-	fmt.Printf("BENCH proposed incident_1h_two_phase_p50_ms=%.1f incident_1h_verdict_in_sort_key_p50_ms=%.1f service_map_24h_edges_1h_p50_ms=%.1f\n",
-		twoPhase, verdictFirst, hourly)
+	fmt.Printf("BENCH proposed incident_1h_two_phase_p50_ms=%.1f\n", twoPhase)
 }
 
 // benchServer starts ClickHouse in a temporary directory, or in
