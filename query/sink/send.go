@@ -28,7 +28,7 @@ func (s *Sink) send() {
 // pass. It returns false only when the hard deadline passed first.
 func (s *Sink) write(b *batch) bool {
 	var (
-		wait   = newBackoff()
+		wait   = retryBackoff()
 		failed time.Time
 		n      = b.len()
 	)
@@ -52,7 +52,7 @@ func (s *Sink) write(b *batch) bool {
 			failed = time.Now()
 			s.cfg.Log.Warn("clickhouse insert failed: retrying", "flows", n, "err", err)
 		}
-		if !wait.wait(s.hard) {
+		if wait.Wait(s.hard) != nil {
 			return false
 		}
 		s.counters.retries.Add(1)

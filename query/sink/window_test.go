@@ -32,15 +32,3 @@ func TestWindowKeepsTheSlack(t *testing.T) {
 		t.Fatal("id 0, 20 s old, still remembered")
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	b := newBackoff()
-	nominal := backoffMin
-	for range 20 {
-		d := b.delay()
-		if d < nominal/2 || d > nominal {
-			t.Fatalf("delay %v outside [%v, %v]", d, nominal/2, nominal)
-		}
-		nominal = min(2*nominal, backoffMax)
-	}
-}
