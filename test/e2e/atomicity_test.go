@@ -3,12 +3,14 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,9 +40,15 @@ func TestPolicyReapplyIsAtomic(t *testing.T) {
 	dial := func(src *peer, timeout time.Duration) (net.Conn, error) {
 		var c net.Conn
 		err := inNetns(src.netns, func() error {
-			d := net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src.v4), Port: int(nextProbeID())}}
 			var err error
-			c, err = d.Dial("tcp4", dbAddr)
+			// Source ports cycle through 40,000 ids; one still in
+			// TIME_WAIT from a wrapped cycle is skipped, not a refusal.
+			for range 8 {
+				d := net.Dialer{Timeout: timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src.v4), Port: int(nextProbeID())}}
+				if c, err = d.Dial("tcp4", dbAddr); !errors.Is(err, syscall.EADDRINUSE) {
+					break
+				}
+			}
 			return err
 		})
 		return c, err
