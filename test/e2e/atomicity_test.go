@@ -114,12 +114,19 @@ func TestPolicyReapplyIsAtomic(t *testing.T) {
 					continue
 				}
 				err = echo(c, bufio.NewReader(c), "new")
+				// Reset, not FIN: thousands of connections a second would
+				// otherwise leave the source ports in TIME_WAIT.
+				c.(*net.TCPConn).SetLinger(0)
 				c.Close()
 				if err != nil {
 					violate("new allowed connection %s -> db: echo failed: %v", name, err)
 					continue
 				}
 				newAllowed.Add(1)
+				// Paced so that every connection's flows fit in the
+				// agent's flow ring for the accounting below, however
+				// fast the machine is.
+				time.Sleep(3 * time.Millisecond)
 			}
 		})
 	}
