@@ -35,7 +35,7 @@ type agent struct {
 	ctgc       *ctgc.Collector
 	servers    []*grpc.Server
 	metrics    *metrics.Metrics
-	metricsSrv *metricsServer
+	metricsSrv *httpServer
 	// registered is the registry directory this node is listed in, if any.
 	registered string
 	nodeName   string

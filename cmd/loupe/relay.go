@@ -121,7 +121,7 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 	}
 	reg.MustRegister(peerStates{r.Nodes}, relayStats{r.Stats})
 	// Metrics stop before the relay: a scrape never reads a stopped relay.
-	var ms *metricsServer
+	var ms *httpServer
 	if o.metricsListen != "" {
 		if ms, err = serveMetrics("--metrics-listen", o.metricsListen, reg, log); err != nil {
 			r.Stop()

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
+	"github.com/loupe-dev/loupe/internal/mtls"
 	"github.com/loupe-dev/loupe/query/history"
 	"github.com/loupe-dev/loupe/query/httpapi"
 	"github.com/loupe-dev/loupe/query/schema"
@@ -24,9 +22,8 @@ type flowStore struct {
 	store   *store.Store
 	sink    *sink.Sink
 	history *history.History
-	http    *http.Server
+	http    *httpServer
 	cancel  context.CancelFunc
-	done    chan struct{}
 }
 
 // storeOptions are the relay's ClickHouse flags.
@@ -48,19 +45,18 @@ func openFlowStore(ctx context.Context, o storeOptions, log *slog.Logger) (_ *fl
 	if err != nil {
 		return nil, err
 	}
-	fs := &flowStore{store: st, history: history.New(st, log), done: make(chan struct{})}
+	fs := &flowStore{store: st, history: history.New(st, log)}
 	defer func() {
 		if err != nil {
 			st.Close()
 		}
 	}()
-	var ln net.Listener
 	if o.httpListen != "" {
 		if err := requireLoopback("--http-listen", o.httpListen); err != nil {
 			return nil, err
 		}
-		if ln, err = net.Listen("tcp", o.httpListen); err != nil {
-			return nil, fmt.Errorf("--http-listen: %w", err)
+		if fs.http, err = serveHTTP("query API", "--http-listen", o.httpListen, httpapi.New(st, log), log); err != nil {
+			return nil, err
 		}
 	}
 	fs.sink = sink.New(sink.Config{Store: st, RetentionDays: o.retentionDays, QueueSize: o.queueSize,
@@ -68,28 +64,16 @@ func openFlowStore(ctx context.Context, o storeOptions, log *slog.Logger) (_ *fl
 	sctx, cancel := context.WithCancel(context.Background())
 	fs.cancel = cancel
 	fs.sink.Start(sctx)
-	if ln == nil {
-		close(fs.done)
-		return fs, nil
-	}
-	fs.http = &http.Server{Handler: httpapi.New(st, log), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		defer close(fs.done)
-		if err := fs.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("query API stopped", "err", err)
-		}
-	}()
 	return fs, nil
 }
 
 // requireLoopback refuses a listen address off loopback: the query API has
 // no authentication of its own.
 func requireLoopback(flag, addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return badInput("%s %q: want host:port (%s)", flag, addr, defaultQueryServer)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !mtls.IsLocal(addr) {
 		return badInput("%s %q: the query API serves loopback only; put a proxy with authentication in front of it", flag, addr)
 	}
 	return nil
@@ -97,12 +81,7 @@ func requireLoopback(flag, addr string) error {
 
 // Close stops the API, writes what the sink still holds and disconnects.
 func (fs *flowStore) Close() error {
-	if fs.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = fs.http.Shutdown(ctx)
-		cancel()
-	}
-	<-fs.done
+	_ = fs.http.stop()
 	fs.sink.Stop()
 	fs.cancel()
 	return fs.store.Close()
