@@ -2,6 +2,7 @@ package observer
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/loupe-dev/loupe/api/observer"
@@ -57,13 +58,8 @@ func (s *Server) GetNamespaces(context.Context, *observer.GetNamespacesRequest) 
 		}
 	}
 	delete(seen, "") // the world and the host have no namespace
-	names := make([]string, 0, len(seen))
-	for ns := range seen {
-		names = append(names, ns)
-	}
-	slices.Sort(names)
 	resp := &observer.GetNamespacesResponse{}
-	for _, ns := range names {
+	for _, ns := range slices.Sorted(maps.Keys(seen)) {
 		resp.Namespaces = append(resp.Namespaces, &observer.Namespace{Name: ns, Nodes: []string{s.node}})
 	}
 	return resp, nil

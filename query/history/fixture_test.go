@@ -106,14 +106,7 @@ func insert(t *testing.T, s *store.Store, flows []*flow.Flow) {
 	for _, f := range flows {
 		b.Add(f)
 	}
-	batch, err := s.Conn().PrepareBatch(ctx, b.InsertQuery())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.AppendTo(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := batch.Send(); err != nil {
+	if err := b.Insert(ctx, s.Conn()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -90,6 +91,28 @@ func (b *Block) AppendTo(batch driver.Batch) error {
 		if err := next(c.values()); err != nil {
 			return fmt.Errorf("column %s: %w", fields[k].name(), err)
 		}
+	}
+	return nil
+}
+
+// Preparer prepares a batch insert: clickhouse-go's driver.Conn.
+type Preparer interface {
+	PrepareBatch(ctx context.Context, query string, opts ...driver.PrepareBatchOption) (driver.Batch, error)
+}
+
+// Insert writes the block in one batch. Writers that must tell a bad row
+// from a lost connection (the sink) use InsertQuery and AppendTo instead.
+func (b *Block) Insert(ctx context.Context, db Preparer) error {
+	batch, err := db.PrepareBatch(ctx, b.InsertQuery())
+	if err != nil {
+		return fmt.Errorf("prepare insert: %w", err)
+	}
+	if err := b.AppendTo(batch); err != nil {
+		_ = batch.Abort()
+		return err
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send %d flows: %w", b.Len(), err)
 	}
 	return nil
 }

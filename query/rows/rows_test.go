@@ -39,14 +39,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	in = append(in, &flow.Flow{Time: in[len(in)-1].Time, Id: 1, NodeName: "bare"}) // every field empty
 	b.Add(in[len(in)-1])
-	batch, err := s.Conn().PrepareBatch(ctx, b.InsertQuery())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.AppendTo(batch); err != nil {
-		t.Fatal(err)
-	}
-	if err := batch.Send(); err != nil {
+	if err := b.Insert(ctx, s.Conn()); err != nil {
 		t.Fatal(err)
 	}
 

@@ -61,14 +61,7 @@ func benchRaw(t *testing.T, st *store.Store, d time.Duration) float64 {
 	var n int
 	start := time.Now()
 	for time.Since(start) < d {
-		batch, err := st.Conn().PrepareBatch(ctx, b.InsertQuery())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.AppendTo(batch); err != nil {
-			t.Fatal(err)
-		}
-		if err := batch.Send(); err != nil {
+		if err := b.Insert(ctx, st.Conn()); err != nil {
 			t.Fatal(err)
 		}
 		n += b.Len()

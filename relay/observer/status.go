@@ -2,6 +2,7 @@ package observer
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -93,13 +94,8 @@ func (s *Server) GetNamespaces(ctx context.Context, _ *observerpb.GetNamespacesR
 		}()
 	}
 	wg.Wait()
-	names := make([]string, 0, len(nodesOf))
-	for name := range nodesOf {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	resp := &observerpb.GetNamespacesResponse{}
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(nodesOf)) {
 		nodes := nodesOf[name]
 		slices.Sort(nodes)
 		resp.Namespaces = append(resp.Namespaces, &observerpb.Namespace{Name: name, Nodes: nodes})

@@ -55,7 +55,7 @@ func NewSpaced(t testing.TB, n int, start time.Time, step time.Duration) *Fixtur
 		fx.Flows = append(fx.Flows, f)
 		b.Add(f)
 		if b.Len() == insertBatch || i == n-1 {
-			if err := insert(ctx, s, b); err != nil {
+			if err := b.Insert(ctx, s.Conn()); err != nil {
 				t.Fatal(err)
 			}
 			b.Reset()
@@ -63,16 +63,4 @@ func NewSpaced(t testing.TB, n int, start time.Time, step time.Duration) *Fixtur
 	}
 	fx.End = fx.Flows[len(fx.Flows)-1].GetTime().AsTime()
 	return fx
-}
-
-func insert(ctx context.Context, s *store.Store, b *rows.Block) error {
-	batch, err := s.Conn().PrepareBatch(ctx, b.InsertQuery())
-	if err != nil {
-		return err
-	}
-	if err := b.AppendTo(batch); err != nil {
-		_ = batch.Abort()
-		return err
-	}
-	return batch.Send()
 }
