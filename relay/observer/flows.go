@@ -62,13 +62,30 @@ func (s *Server) live(ctx context.Context, req *observerpb.GetFlowsRequest, send
 	if req.GetNumber() == 0 || req.GetFirst() {
 		return s.merged(ctx, req, nil, send)
 	}
-	// The last N of the cluster: every node's last N, of which the newest N
-	// remain; then, to follow, each node from where its answer ended.
+	return s.newestThenFollow(ctx, req, nil, send)
+}
+
+// newestThenFollow sends the cluster's last req.Number flows: every node's
+// last N, of which the newest N remain; then, to follow, each node from
+// where its answer ended. older, when given, first sends what comes before
+// them, told how many flows the nodes had.
+func (s *Server) newestThenFollow(ctx context.Context, req *observerpb.GetFlowsRequest, older func(found uint64) error, send sendFunc) error {
 	last := proto.Clone(req).(*observerpb.GetFlowsRequest)
 	last.Follow = false
 	out, resume, err := s.newest(ctx, last)
 	if err != nil {
 		return err
+	}
+	if older != nil {
+		var found uint64
+		for _, r := range out {
+			if r.GetFlow() != nil {
+				found++
+			}
+		}
+		if err := older(found); err != nil {
+			return err
+		}
 	}
 	for _, r := range out {
 		if err := send(r); err != nil {

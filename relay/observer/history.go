@@ -19,49 +19,24 @@ import (
 func (s *Server) historyThenLive(ctx context.Context, req *observerpb.GetFlowsRequest, boundary time.Time, send sendFunc) error {
 	// History's until is exclusive and it applies req.Until (inclusive)
 	// itself: it always ends at the boundary, where the live part starts.
-	until := boundary
-	liveToo := true
-	if u := req.GetUntil(); u != nil && u.AsTime().Before(boundary) {
-		liveToo = false
-	}
+	liveToo := req.GetUntil() == nil || !req.GetUntil().AsTime().Before(boundary)
 	liveReq := proto.Clone(req).(*observerpb.GetFlowsRequest)
 	liveReq.Since = timestamppb.New(boundary)
 
 	if req.GetNumber() > 0 && !req.GetFirst() && liveToo {
 		// The last N: the newest are live; history only makes up the rest.
-		last := proto.Clone(liveReq).(*observerpb.GetFlowsRequest)
-		last.Follow = false
-		out, resume, err := s.newest(ctx, last)
-		if err != nil {
-			return err
-		}
-		var flows uint64
-		for _, r := range out {
-			if r.GetFlow() != nil {
-				flows++
+		return s.newestThenFollow(ctx, liveReq, func(found uint64) error {
+			if found >= req.GetNumber() {
+				return nil
 			}
-		}
-		if flows < req.GetNumber() {
 			older := proto.Clone(req).(*observerpb.GetFlowsRequest)
-			older.Number = req.GetNumber() - flows
-			if err := s.history(ctx, older, until, send, nil); err != nil {
-				return err
-			}
-		}
-		for _, r := range out {
-			if err := send(r); err != nil {
-				return err
-			}
-		}
-		if !req.GetFollow() {
-			return nil
-		}
-		liveReq.Number = 0
-		return s.merged(ctx, liveReq, resume, send)
+			older.Number = req.GetNumber() - found
+			return s.history(ctx, older, boundary, send, nil)
+		}, send)
 	}
 
 	var sent uint64
-	if err := s.history(ctx, req, until, send, &sent); err != nil {
+	if err := s.history(ctx, req, boundary, send, &sent); err != nil {
 		return err
 	}
 	if !liveToo {
