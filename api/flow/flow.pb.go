@@ -94,6 +94,9 @@ const (
 	DropReason_CT_MAP_FULL             DropReason = 155
 	DropReason_POLICY_DENY             DropReason = 181
 	DropReason_UNSUPPORTED_L3_PROTOCOL DropReason = 139
+	// A connection under L7 policy found no proxy listening (the agent is
+	// down): L7-policed traffic fails closed.
+	DropReason_PROXY_UNAVAILABLE DropReason = 190
 )
 
 // Enum value maps for DropReason.
@@ -106,6 +109,7 @@ var (
 		155: "CT_MAP_FULL",
 		181: "POLICY_DENY",
 		139: "UNSUPPORTED_L3_PROTOCOL",
+		190: "PROXY_UNAVAILABLE",
 	}
 	DropReason_value = map[string]int32{
 		"DROP_REASON_UNKNOWN":     0,
@@ -115,6 +119,7 @@ var (
 		"CT_MAP_FULL":             155,
 		"POLICY_DENY":             181,
 		"UNSUPPORTED_L3_PROTOCOL": 139,
+		"PROXY_UNAVAILABLE":       190,
 	}
 )
 
@@ -543,6 +548,8 @@ const (
 	LostEventSource_FLOW_RING LostEventSource = 3
 	// The relay's merge window or a peer's queue overflowed.
 	LostEventSource_RELAY_QUEUE LostEventSource = 4
+	// The queue of L7 flows from the node's proxy into the collector was full.
+	LostEventSource_L7_PROXY LostEventSource = 5
 )
 
 // Enum value maps for LostEventSource.
@@ -553,6 +560,7 @@ var (
 		2: "DECODE_ERROR",
 		3: "FLOW_RING",
 		4: "RELAY_QUEUE",
+		5: "L7_PROXY",
 	}
 	LostEventSource_value = map[string]int32{
 		"UNKNOWN_LOST_EVENT_SOURCE": 0,
@@ -560,6 +568,7 @@ var (
 		"DECODE_ERROR":              2,
 		"FLOW_RING":                 3,
 		"RELAY_QUEUE":               4,
+		"L7_PROXY":                  5,
 	}
 )
 
@@ -1867,10 +1876,14 @@ func (x *Kafka) GetTopic() string {
 	return ""
 }
 
+// W3C trace context of an L7 request: trace_id and parent_span_id come from
+// the request's traceparent; span_id is the proxy's own span for the request
+// (sent on to the server as the new parent), so spans chain across services.
 type TraceContext struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TraceId       string                 `protobuf:"bytes,1,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
 	ParentSpanId  string                 `protobuf:"bytes,2,opt,name=parent_span_id,json=parentSpanId,proto3" json:"parent_span_id,omitempty"`
+	SpanId        string                 `protobuf:"bytes,3,opt,name=span_id,json=spanId,proto3" json:"span_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1915,6 +1928,13 @@ func (x *TraceContext) GetTraceId() string {
 func (x *TraceContext) GetParentSpanId() string {
 	if x != nil {
 		return x.ParentSpanId
+	}
+	return ""
+}
+
+func (x *TraceContext) GetSpanId() string {
+	if x != nil {
+		return x.SpanId
 	}
 	return ""
 }
@@ -2355,10 +2375,11 @@ const file_api_flow_flow_proto_rawDesc = "" +
 	"apiVersion\x12\x17\n" +
 	"\aapi_key\x18\x03 \x01(\tR\x06apiKey\x12%\n" +
 	"\x0ecorrelation_id\x18\x04 \x01(\x05R\rcorrelationId\x12\x14\n" +
-	"\x05topic\x18\x05 \x01(\tR\x05topic\"O\n" +
+	"\x05topic\x18\x05 \x01(\tR\x05topic\"h\n" +
 	"\fTraceContext\x12\x19\n" +
 	"\btrace_id\x18\x01 \x01(\tR\atraceId\x12$\n" +
-	"\x0eparent_span_id\x18\x02 \x01(\tR\fparentSpanId\"}\n" +
+	"\x0eparent_span_id\x18\x02 \x01(\tR\fparentSpanId\x12\x17\n" +
+	"\aspan_id\x18\x03 \x01(\tR\x06spanId\"}\n" +
 	"\tLostEvent\x126\n" +
 	"\x06source\x18\x01 \x01(\x0e2\x1e.loupe.flow.v1.LostEventSourceR\x06source\x12&\n" +
 	"\x0fnum_events_lost\x18\x02 \x01(\x04R\rnumEventsLost\x12\x10\n" +
@@ -2407,7 +2428,7 @@ const file_api_flow_flow_proto_rawDesc = "" +
 	"\x05AUDIT\x10\x03\x12\x0e\n" +
 	"\n" +
 	"REDIRECTED\x10\x04\x12\t\n" +
-	"\x05ERROR\x10\x05*\xa8\x01\n" +
+	"\x05ERROR\x10\x05*\xc0\x01\n" +
 	"\n" +
 	"DropReason\x12\x17\n" +
 	"\x13DROP_REASON_UNKNOWN\x10\x00\x12\x13\n" +
@@ -2416,7 +2437,8 @@ const file_api_flow_flow_proto_rawDesc = "" +
 	"\rPOLICY_DENIED\x10\x85\x01\x12\x10\n" +
 	"\vCT_MAP_FULL\x10\x9b\x01\x12\x10\n" +
 	"\vPOLICY_DENY\x10\xb5\x01\x12\x1c\n" +
-	"\x17UNSUPPORTED_L3_PROTOCOL\x10\x8b\x01*T\n" +
+	"\x17UNSUPPORTED_L3_PROTOCOL\x10\x8b\x01\x12\x16\n" +
+	"\x11PROXY_UNAVAILABLE\x10\xbe\x01*T\n" +
 	"\tEventType\x12\x16\n" +
 	"\x12EVENT_TYPE_UNKNOWN\x10\x00\x12\t\n" +
 	"\x05TRACE\x10\x01\x12\b\n" +
@@ -2465,13 +2487,14 @@ const file_api_flow_flow_proto_rawDesc = "" +
 	"\aREQUEST\x10\x01\x12\f\n" +
 	"\bRESPONSE\x10\x02\x12\n" +
 	"\n" +
-	"\x06SAMPLE\x10\x03*z\n" +
+	"\x06SAMPLE\x10\x03*\x88\x01\n" +
 	"\x0fLostEventSource\x12\x1d\n" +
 	"\x19UNKNOWN_LOST_EVENT_SOURCE\x10\x00\x12\x16\n" +
 	"\x12KERNEL_RING_BUFFER\x10\x01\x12\x10\n" +
 	"\fDECODE_ERROR\x10\x02\x12\r\n" +
 	"\tFLOW_RING\x10\x03\x12\x0f\n" +
-	"\vRELAY_QUEUE\x10\x04B%Z#github.com/loupe-dev/loupe/api/flowb\x06proto3"
+	"\vRELAY_QUEUE\x10\x04\x12\f\n" +
+	"\bL7_PROXY\x10\x05B%Z#github.com/loupe-dev/loupe/api/flowb\x06proto3"
 
 var (
 	file_api_flow_flow_proto_rawDescOnce sync.Once

@@ -89,6 +89,11 @@ func buildFields() []field {
 				traceContext(f).ParentSpanId = v
 			}
 		}},
+		codec[string]{"span_id", func(f *flow.Flow) string { return f.GetTraceContext().GetSpanId() }, func(f *flow.Flow, v string) {
+			if v != "" {
+				traceContext(f).SpanId = v
+			}
+		}},
 	)
 	checkOrder(fields)
 	return fields

@@ -19,6 +19,11 @@ type Column struct {
 	// Codec is the compression codec where the server has codecs; ""
 	// leaves the server default (zstd in deploy/clickhouse's config).
 	Codec string
+	// Since is the migration that added the column to an existing table;
+	// 0 means it was there from the table's creation. CREATE TABLE leaves
+	// later columns out: their migration adds them, on new and old
+	// databases alike.
+	Since uint32
 }
 
 // TypeFor is the column's type on a server with features f.

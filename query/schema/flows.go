@@ -88,6 +88,7 @@ var FlowColumns = Columns{
 
 	{Name: "trace_id", Type: "String", Codec: "ZSTD(1)"},
 	{Name: "parent_span_id", Type: "String", Codec: "ZSTD(1)"},
+	{Name: "span_id", Type: "String", Codec: "ZSTD(1)", Since: 6},
 }
 
 // Options are the deployment's choices that shape the tables.
@@ -107,9 +108,11 @@ const flowsOrder = "(toStartOfFifteenMinutes(time), verdict, dst_namespace, dst_
 // createTable renders CREATE TABLE for a MergeTree-family table partitioned
 // by day.
 func createTable(f Features, o Options, name string, cols Columns, engine, order, timeCol string) string {
-	defs := make([]string, len(cols))
-	for i, c := range cols {
-		defs[i] = "    " + c.DDL(f)
+	defs := make([]string, 0, len(cols))
+	for _, c := range cols {
+		if c.Since == 0 {
+			defs = append(defs, "    "+c.DDL(f))
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n%s\n) ENGINE = %s\nPARTITION BY toYYYYMMDD(%s)\nORDER BY %s",

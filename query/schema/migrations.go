@@ -2,9 +2,11 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -27,6 +29,27 @@ var Migrations = []Migration{
 	{3, "drops rollup", DropsRollup.statements},
 	{4, "l7 rollup", L7Rollup.statements},
 	{5, "hourly service map rollup", EdgesHourlyRollup.statements},
+	{6, "span ids and proxy drop reason", spanIDAndProxyDrops},
+}
+
+// spanIDAndProxyDrops adds the proxy's span id of L7 requests and the
+// drop reason PROXY_UNAVAILABLE. Adding enum values only changes metadata,
+// also for a key column. 18.16 has no ADD COLUMN IF NOT EXISTS: Migrate
+// takes "column exists" as done, so the step can run again.
+func spanIDAndProxyDrops(f Features, _ Options) []string {
+	span := FlowColumns[len(FlowColumns)-1]
+	return []string{
+		"ALTER TABLE " + FlowsTable + " ADD COLUMN " + span.DDL(f) + " AFTER parent_span_id",
+		"ALTER TABLE " + FlowsTable + " MODIFY COLUMN drop_reason " + dropReasonEnum,
+		"ALTER TABLE " + DropsRollup.Table + " MODIFY COLUMN drop_reason " + dropReasonEnum,
+	}
+}
+
+// columnExists reports ClickHouse's DUPLICATE_COLUMN: an ADD COLUMN of an
+// interrupted step that did run.
+func columnExists(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == 15
 }
 
 func (r Rollup) statements(f Features, o Options) []string {
@@ -84,7 +107,7 @@ func Migrate(ctx context.Context, db Querier, f Features, o Options) ([]uint32, 
 			continue
 		}
 		for _, stmt := range m.Statements(f, o) {
-			if err := db.Exec(ctx, stmt); err != nil {
+			if err := db.Exec(ctx, stmt); err != nil && !columnExists(err) {
 				return applied, fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
 		}

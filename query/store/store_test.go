@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/loupe-dev/loupe/internal/testutil"
 	"github.com/loupe-dev/loupe/query/schema"
@@ -62,5 +65,78 @@ func TestOpenRefusesABadDSN(t *testing.T) {
 		if _, err := store.Open(context.Background(), store.Config{DSN: dsn}); err == nil {
 			t.Errorf("%q: no error", dsn)
 		}
+	}
+}
+
+// TestOpenUpgradesAVersion5Database opens a database made by the schema of
+// migration 5 (testdata/v5-18.16.sql, as released) and checks that the
+// later steps bring it to the current columns.
+func TestOpenUpgradesAVersion5Database(t *testing.T) {
+	srv := testutil.ClickHouse(t)
+	ctx := context.Background()
+	s, err := store.Open(ctx, store.Config{DSN: srv.DSN("loupe_v5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn := s.Conn()
+	for _, tb := range []string{"drops_1m_mv", "edges_1m_mv", "edges_1h_mv", "l7_1m_mv", "drops_1m", "edges_1m", "edges_1h", "l7_1m", "flows"} {
+		if err := conn.Exec(ctx, "DROP TABLE IF EXISTS "+tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := conn.Exec(ctx, "ALTER TABLE loupe_migrations DELETE WHERE version > 5"); err != nil {
+		t.Fatal(err)
+	}
+	ddl, err := os.ReadFile("testdata/v5-18.16.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(string(ddl), ";\n") {
+		if stmt = strings.TrimSpace(stmt); stmt != "" {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+	}
+	// Mutations are asynchronous: wait for the version records to go.
+	waitCount(t, conn, "SELECT count() AS c FROM loupe_migrations WHERE version > 5", 0)
+
+	s2, err := store.Open(ctx, store.Config{DSN: srv.DSN("loupe_v5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	waitCount(t, conn, "SELECT count() AS c FROM system.columns WHERE database = 'loupe_v5' AND table = 'flows' AND name = 'span_id'", 1)
+	var typ []struct {
+		T string `ch:"type"`
+	}
+	if err := conn.Select(ctx, &typ, "SELECT type FROM system.columns WHERE database = 'loupe_v5' AND table = 'drops_1m' AND name = 'drop_reason'"); err != nil {
+		t.Fatal(err)
+	}
+	if len(typ) != 1 || !strings.Contains(typ[0].T, "'PROXY_UNAVAILABLE' = 190") {
+		t.Fatalf("drops_1m.drop_reason is %v, want PROXY_UNAVAILABLE in it", typ)
+	}
+}
+
+func waitCount(t *testing.T, conn interface {
+	Select(ctx context.Context, dest any, query string, args ...any) error
+}, query string, want uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n []struct {
+			C uint64 `ch:"c"`
+		}
+		if err := conn.Select(context.Background(), &n, query); err != nil {
+			t.Fatal(err)
+		}
+		if n[0].C == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d, want %d", query, n[0].C, want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS flows (
     `id` UInt64,
     `node_name` String,
     `verdict` Enum8('VERDICT_UNKNOWN' = 0, 'FORWARDED' = 1, 'DROPPED' = 2, 'AUDIT' = 3, 'REDIRECTED' = 4, 'ERROR' = 5),
-    `drop_reason` Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_PACKET' = 130, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'CT_MAP_FULL' = 155, 'POLICY_DENY' = 181, 'UNSUPPORTED_L3_PROTOCOL' = 139),
+    `drop_reason` Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_PACKET' = 130, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'CT_MAP_FULL' = 155, 'POLICY_DENY' = 181, 'UNSUPPORTED_L3_PROTOCOL' = 139, 'PROXY_UNAVAILABLE' = 190),
     `event_type` Enum8('EVENT_TYPE_UNKNOWN' = 0, 'TRACE' = 1, 'DROP' = 2, 'POLICY_VERDICT' = 3, 'L7' = 4),
     `observation_point` Enum8('OBSERVATION_POINT_UNKNOWN' = 0, 'FROM_ENDPOINT' = 1, 'TO_ENDPOINT' = 2, 'TO_PROXY' = 3, 'FROM_PROXY' = 4, 'TO_STACK' = 5, 'FROM_HOST' = 6, 'TO_HOST' = 7, 'FROM_NETWORK' = 8, 'TO_NETWORK' = 9),
     `trace_reason` Enum8('TRACE_REASON_UNKNOWN' = 0, 'NEW' = 1, 'TCP_FLAGS' = 2, 'REPORT' = 3, 'PACKET' = 4),
@@ -91,7 +91,7 @@ GROUP BY minute, src_namespace, src_service, dst_namespace, dst_service, protoco
 CREATE TABLE IF NOT EXISTS drops_1m (
     `minute` DateTime('UTC'),
     `node_name` String,
-    `drop_reason` Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_PACKET' = 130, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'CT_MAP_FULL' = 155, 'POLICY_DENY' = 181, 'UNSUPPORTED_L3_PROTOCOL' = 139),
+    `drop_reason` Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_PACKET' = 130, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'CT_MAP_FULL' = 155, 'POLICY_DENY' = 181, 'UNSUPPORTED_L3_PROTOCOL' = 139, 'PROXY_UNAVAILABLE' = 190),
     `traffic_direction` Enum8('TRAFFIC_DIRECTION_UNKNOWN' = 0, 'INGRESS' = 1, 'EGRESS' = 2),
     `src_namespace` String,
     `src_service` String,
@@ -161,4 +161,10 @@ SELECT toStartOfHour(time) AS minute, src_namespace AS src_namespace, if(src_wor
 FROM flows
 WHERE is_reply = 0 AND l7_protocol = 'NONE'
 GROUP BY minute, src_namespace, src_service, dst_namespace, dst_service, protocol, dst_port, verdict;
+
+ALTER TABLE flows ADD COLUMN `span_id` String AFTER parent_span_id;
+
+ALTER TABLE flows MODIFY COLUMN drop_reason Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_PACKET' = 130, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'CT_MAP_FULL' = 155, 'POLICY_DENY' = 181, 'UNSUPPORTED_L3_PROTOCOL' = 139, 'PROXY_UNAVAILABLE' = 190);
+
+ALTER TABLE drops_1m MODIFY COLUMN drop_reason Enum16('DROP_REASON_UNKNOWN' = 0, 'INVALID_PACKET' = 130, 'INVALID_SOURCE_IP' = 132, 'POLICY_DENIED' = 133, 'CT_MAP_FULL' = 155, 'POLICY_DENY' = 181, 'UNSUPPORTED_L3_PROTOCOL' = 139, 'PROXY_UNAVAILABLE' = 190);
 
