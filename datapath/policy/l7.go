@@ -11,10 +11,10 @@ import (
 type L7Parser uint8
 
 const (
-	L7None L7Parser = iota
-	L7HTTP          // HTTP/1.1 and HTTP/2 (gRPC included)
-	L7DNS           // DNS over UDP and TCP
-	L7Kafka         // the Kafka wire protocol
+	L7None  L7Parser = iota
+	L7HTTP           // HTTP/1.1 and HTTP/2 (gRPC included)
+	L7DNS            // DNS over UDP and TCP
+	L7Kafka          // the Kafka wire protocol
 )
 
 func (p L7Parser) String() string {
