@@ -1,5 +1,7 @@
 package policy
 
+import "slices"
+
 // Outcome is what happens to a new connection.
 type Outcome uint8
 
@@ -87,4 +89,37 @@ func first(have, e *Entry) *Entry {
 		return have
 	}
 	return e
+}
+
+// DecideL7 is the L7 policy of connections of ep in dir with a remote
+// identity, protocol and port: nil when no allow entry that matches has L7
+// rules (the connection is not proxied), else the union of the matching
+// allow entries' L7 rules, open (AllowAll) when one of them has none.
+// Audit entries count as allows here: an audit policy's L7 rules are
+// enforced by nothing, so they make the port visible, not restricted.
+func DecideL7(ep EndpointPolicy, dir Direction, remote uint32, proto uint8, port uint16) *L7Set {
+	var out *L7Set
+	plain := false
+	for i := range ep.Entries {
+		e := &ep.Entries[i]
+		if e.Direction != dir || e.Deny || !e.Matches(remote, proto, port) {
+			continue
+		}
+		switch {
+		case e.L7 == nil:
+			plain = true
+		case e.Audit:
+			plain = true
+			out = mergeL7(out, &L7Set{AllowAll: true})
+		default:
+			if out == nil {
+				out = &L7Set{}
+			}
+			out = &L7Set{AllowAll: out.AllowAll || e.L7.AllowAll, Grants: append(slices.Clone(out.Grants), e.L7.Grants...)}
+		}
+	}
+	if out != nil && plain {
+		out.AllowAll = true
+	}
+	return out
 }

@@ -45,6 +45,10 @@ type Entry struct {
 	// ingressDeny, egress, egressDeny).
 	Policy string
 	Rule   int
+	// L7 is set on allow entries whose port has L7 rules: connections the
+	// entry allows go through the node's proxy, which enforces it. Shared
+	// between entries; read-only.
+	L7 *L7Set
 }
 
 // Section names the list of the policy the entry's rule is in.
@@ -149,9 +153,11 @@ func normalize(es []Entry) []Entry {
 	for _, e := range es {
 		k := entryKey{e.Direction, e.Deny, e.RemoteIdentity, e.Proto, e.PortLo, e.PortHi}
 		if j, ok := best[k]; ok {
+			l7 := mergeL7(out[j].L7, e.L7)
 			if compareEntries(e, out[j]) < 0 {
 				out[j] = e
 			}
+			out[j].L7 = l7
 			continue
 		}
 		best[k] = len(out)
@@ -159,4 +165,22 @@ func normalize(es []Entry) []Entry {
 	}
 	slices.SortFunc(out, compareEntries)
 	return out
+}
+
+// mergeL7 is the L7 policy of two allow entries with the same key: the
+// union of their grants; an entry without L7 rules opens the port at L7
+// (AllowAll), as in Cilium, and the connection is still proxied so that
+// it stays visible.
+func mergeL7(a, b *L7Set) *L7Set {
+	if a == nil && b == nil {
+		return nil
+	}
+	m := &L7Set{AllowAll: a == nil || b == nil || a.AllowAll || b.AllowAll}
+	if a != nil {
+		m.Grants = append(m.Grants, a.Grants...)
+	}
+	if b != nil {
+		m.Grants = append(m.Grants, b.Grants...)
+	}
+	return m
 }

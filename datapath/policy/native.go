@@ -14,8 +14,11 @@ type nativeRule struct {
 	cidrs     []yamlpos.Value[string]
 	cidrSets  []yamlpos.Value[cidrSetSpec]
 	entities  []yamlpos.Value[string]
+	fqdns     []yamlpos.Value[fqdnSpec]
 	toPorts   []yamlpos.Value[portRuleSpec]
 	icmps     []yamlpos.Value[icmpRuleSpec]
+	// deny rules take no L7 rules and no toFQDNs, as in Cilium.
+	deny bool
 	// prefix is "from" or "to", for messages.
 	prefix string
 }
@@ -44,13 +47,17 @@ func (b *builder) native(doc *nativeDoc, line int) *Policy {
 		p.Ingress = append(p.Ingress, b.nativeRule(ingressRule(r), ns, fmt.Sprintf("spec.ingress[%d]", i)))
 	}
 	for i, r := range s.IngressDeny {
-		p.IngressDeny = append(p.IngressDeny, b.nativeRule(ingressRule(r), ns, fmt.Sprintf("spec.ingressDeny[%d]", i)))
+		nr := ingressRule(r)
+		nr.deny = true
+		p.IngressDeny = append(p.IngressDeny, b.nativeRule(nr, ns, fmt.Sprintf("spec.ingressDeny[%d]", i)))
 	}
 	for i, r := range s.Egress {
 		p.Egress = append(p.Egress, b.nativeRule(egressRule(r), ns, fmt.Sprintf("spec.egress[%d]", i)))
 	}
 	for i, r := range s.EgressDeny {
-		p.EgressDeny = append(p.EgressDeny, b.nativeRule(egressRule(r), ns, fmt.Sprintf("spec.egressDeny[%d]", i)))
+		nr := egressRule(r)
+		nr.deny = true
+		p.EgressDeny = append(p.EgressDeny, b.nativeRule(nr, ns, fmt.Sprintf("spec.egressDeny[%d]", i)))
 	}
 	// Rules in a direction put the selected endpoints into default deny
 	// there, unless enableDefaultDeny says otherwise (Cilium's switch for
@@ -77,7 +84,7 @@ func ingressRule(v yamlpos.Value[ingressSpec]) nativeRule {
 func egressRule(v yamlpos.Value[egressSpec]) nativeRule {
 	r := v.V
 	return nativeRule{line: v.Line, endpoints: r.ToEndpoints, cidrs: r.ToCIDR, cidrSets: r.ToCIDRSet,
-		entities: r.ToEntities, toPorts: r.ToPorts, icmps: r.ICMPs, prefix: "to"}
+		entities: r.ToEntities, fqdns: r.ToFQDNs, toPorts: r.ToPorts, icmps: r.ICMPs, prefix: "to"}
 }
 
 // nativeRule follows Cilium: peers are ORed, and so are L4 matches; a rule
@@ -121,11 +128,31 @@ func (b *builder) nativeRule(r nativeRule, ns, what string) Rule {
 			b.addf(tp.Line, "%s: ports is required: a list of {port, endPort, protocol}", where)
 			continue
 		}
-		out.L4 = append(out.L4, b.ports(tp.V.Ports, "ANY", false, where+".ports")...)
+		l4 := b.ports(tp.V.Ports, "ANY", false, where+".ports")
+		if tp.V.Rules.Set() {
+			if r.deny {
+				b.addf(tp.V.Rules.Line, "%s.rules: deny rules cannot have L7 rules; deny the port, or allow only what is wanted", where)
+			} else if l7 := b.l7Rules(tp.V.Rules, where+".rules"); l7 != nil {
+				for i := range l4 {
+					l4[i].L7 = l7
+				}
+			}
+		}
+		out.L4 = append(out.L4, l4...)
+	}
+	for i, f := range r.fqdns {
+		where := fmt.Sprintf("%s.toFQDNs[%d]", what, i)
+		if r.deny {
+			b.addf(f.Line, "%s: deny rules cannot select by DNS name; use toCIDR", where)
+			continue
+		}
+		if sel, ok := b.fqdn(f, where); ok {
+			out.FQDNs = append(out.FQDNs, sel)
+		}
 	}
 	out.L4 = append(out.L4, b.icmps(r.icmps, what+".icmps")...)
 
-	hasPeers := len(r.endpoints)+len(r.cidrs)+len(r.cidrSets)+len(r.entities) > 0
+	hasPeers := len(r.endpoints)+len(r.cidrs)+len(r.cidrSets)+len(r.entities)+len(r.fqdns) > 0
 	hasL4 := len(r.toPorts)+len(r.icmps) > 0
 	out.AnyPeer = !hasPeers && hasL4
 	out.AnyL4 = hasPeers && !hasL4

@@ -106,7 +106,7 @@ func TestParseValid(t *testing.T) {
 				{Labels: sel(t, "app=catalog"), Namespace: "shop"},
 				{Labels: sel(t, "app=metrics,loupe.namespace=infra")},
 			},
-			L4: []L4{{ProtoTCP, 5432, 5432}, {ProtoTCP, 6000, 6010}, {ProtoUDP, 6000, 6010}, {ProtoSCTP, 6000, 6010}},
+			L4: []L4{{ProtoTCP, 5432, 5432, nil}, {ProtoTCP, 6000, 6010, nil}, {ProtoUDP, 6000, 6010, nil}, {ProtoSCTP, 6000, 6010, nil}},
 		}, {
 			Line: 21,
 			CIDRs: []CIDRSet{
@@ -117,7 +117,7 @@ func TestParseValid(t *testing.T) {
 			AnyL4: true,
 		}, {
 			Line: 24, Entities: []Entity{EntityHost},
-			L4: []L4{{ProtoICMP, 8, 8}, {ProtoICMPv6, 128, 128}},
+			L4: []L4{{ProtoICMP, 8, 8, nil}, {ProtoICMPv6, 128, 128, nil}},
 		}},
 		EgressDeny:  []Rule{{Line: 30, Entities: []Entity{EntityWorld}, AnyL4: true}},
 		DefaultDeny: [2]bool{true, true},
@@ -128,7 +128,7 @@ func TestParseValid(t *testing.T) {
 			Line:      42,
 			Endpoints: []Selector{{Labels: sel(t, "app"), Namespaces: &infra}},
 			CIDRs:     []CIDRSet{{Prefix: netip.MustParsePrefix("172.16.0.0/12"), Except: []netip.Prefix{netip.MustParsePrefix("172.16.1.0/24")}}},
-			L4:        []L4{{ProtoUDP, 8125, 8125}, {ProtoTCP, 9000, 9100}},
+			L4:        []L4{{ProtoUDP, 8125, 8125, nil}, {ProtoTCP, 9000, 9100, nil}},
 		}},
 		Egress:      []Rule{{Line: 52, AnyPeer: true, AnyL4: true}},
 		DefaultDeny: [2]bool{true, true},

@@ -78,6 +78,9 @@ type Rule struct {
 	Endpoints []Selector
 	CIDRs     []CIDRSet
 	Entities  []Entity
+	// FQDNs select the addresses DNS answered for names (egress only);
+	// Resolve turns them into host prefixes through WithFQDNs.
+	FQDNs []FQDNSelector
 	// AnyL4 makes the rule match every protocol and port (an L3-only rule).
 	AnyL4 bool
 	L4    []L4
@@ -138,6 +141,9 @@ func ProtoName(p uint8) string {
 type L4 struct {
 	Proto  uint8
 	Lo, Hi uint16
+	// L7 restricts what the port may carry; nil for none. Connections it
+	// covers go through the node's proxy.
+	L7 *L7Rules
 }
 
 // Selector selects workloads by the labels of their identity.

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 
 	"github.com/loupe-dev/loupe/api/labels"
@@ -105,7 +106,15 @@ func WithNamespaceLabels(m map[string]labels.Set) Option {
 	}
 }
 
+// WithFQDNs resolves toFQDNs selectors to the host prefixes of the
+// addresses DNS answered for the names they select (the name cache's
+// Prefixes). Without it, toFQDNs rules select nothing.
+func WithFQDNs(lookup func(*FQDNSelector) []netip.Prefix) Option {
+	return func(r *resolver) { r.fqdns = lookup }
+}
+
 type resolver struct {
+	fqdns     func(*FQDNSelector) []netip.Prefix
 	nsLabels  map[string]labels.Set
 	workloads []Identity // identities with a namespace: what selectors select
 	cidrs     []CIDRIdentity
@@ -129,6 +138,7 @@ func Resolve(policies []*Policy, eps []Endpoint, ids []Identity, alloc IdentityA
 		o(r)
 	}
 	r.workloads = workloadIdentities(eps, ids)
+	policies = r.expandFQDNs(policies)
 	cidrs, err := allocateCIDRs(policies, alloc)
 	if err != nil {
 		return nil, fmt.Errorf("resolve policies: %w", err)
@@ -255,10 +265,16 @@ func (r *resolver) ruleEntries(out []Entry, tmpl Entry, rule Rule) []Entry {
 		l4 = []L4{{}}
 	}
 	out = slices.Grow(out, len(peers)*len(l4))
+	l7 := make([]*L7Set, len(l4))
+	for i, m := range l4 {
+		if m.L7 != nil && !tmpl.Deny {
+			l7[i] = &L7Set{Grants: []L7Grant{{Policy: tmpl.Policy, Rule: tmpl.RuleName(), Rules: m.L7}}}
+		}
+	}
 	for _, id := range peers {
-		for _, m := range l4 {
+		for i, m := range l4 {
 			e := tmpl
-			e.RemoteIdentity, e.Proto, e.PortLo, e.PortHi = id, m.Proto, m.Lo, m.Hi
+			e.RemoteIdentity, e.Proto, e.PortLo, e.PortHi, e.L7 = id, m.Proto, m.Lo, m.Hi, l7[i]
 			out = append(out, e)
 		}
 	}
@@ -303,4 +319,64 @@ func (r *resolver) peers(rule Rule) []uint32 {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
+}
+
+// expandFQDNs returns the policies with every toFQDNs selector turned into
+// the host prefixes it stands for now; policies without toFQDNs are
+// returned as they are, the others copied (policies are shared).
+func (r *resolver) expandFQDNs(policies []*Policy) []*Policy {
+	var out []*Policy
+	for i, p := range policies {
+		if !hasFQDNs(p.Egress) {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]*Policy, 0, len(policies)), policies[:i]...)
+		}
+		cp := *p
+		cp.Egress = slices.Clone(p.Egress)
+		for j := range cp.Egress {
+			rule := &cp.Egress[j]
+			if len(rule.FQDNs) == 0 || r.fqdns == nil {
+				continue
+			}
+			rule.CIDRs = slices.Clone(rule.CIDRs)
+			for k := range rule.FQDNs {
+				for _, pfx := range r.fqdns(&rule.FQDNs[k]) {
+					rule.CIDRs = append(rule.CIDRs, CIDRSet{Prefix: pfx})
+				}
+			}
+		}
+		out = append(out, &cp)
+	}
+	if out == nil {
+		return policies
+	}
+	return out
+}
+
+func hasFQDNs(rules []Rule) bool {
+	for _, r := range rules {
+		if len(r.FQDNs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// FQDNSelectors lists the toFQDNs selectors of the policies, for the name
+// cache: answers for the names they select must update the policy.
+func FQDNSelectors(policies []*Policy) []*FQDNSelector {
+	var out []*FQDNSelector
+	for _, p := range policies {
+		for i := range p.Egress {
+			for j := range p.Egress[i].FQDNs {
+				out = append(out, &p.Egress[i].FQDNs[j])
+			}
+		}
+	}
+	return out
 }

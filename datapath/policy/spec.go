@@ -79,6 +79,7 @@ type egressSpec struct {
 	ToCIDR      []str                         `yaml:"toCIDR"`
 	ToCIDRSet   []yamlpos.Value[cidrSetSpec]  `yaml:"toCIDRSet"`
 	ToEntities  []str                         `yaml:"toEntities"`
+	ToFQDNs     []yamlpos.Value[fqdnSpec]     `yaml:"toFQDNs"`
 	ToPorts     []yamlpos.Value[portRuleSpec] `yaml:"toPorts"`
 	ICMPs       []yamlpos.Value[icmpRuleSpec] `yaml:"icmps"`
 }
@@ -90,6 +91,39 @@ type cidrSetSpec struct {
 
 type portRuleSpec struct {
 	Ports []yamlpos.Value[portSpec] `yaml:"ports"`
+	Rules yamlpos.Value[l7Spec]     `yaml:"rules"`
+}
+
+// l7Spec is Cilium's toPorts[].rules: one protocol's list of rules.
+type l7Spec struct {
+	HTTP  []yamlpos.Value[httpRuleSpec]  `yaml:"http"`
+	DNS   []yamlpos.Value[dnsRuleSpec]   `yaml:"dns"`
+	Kafka []yamlpos.Value[kafkaRuleSpec] `yaml:"kafka"`
+}
+
+type httpRuleSpec struct {
+	Method  str   `yaml:"method"`
+	Path    str   `yaml:"path"`
+	Host    str   `yaml:"host"`
+	Headers []str `yaml:"headers"`
+}
+
+type dnsRuleSpec struct {
+	MatchName    str `yaml:"matchName"`
+	MatchPattern str `yaml:"matchPattern"`
+}
+
+type kafkaRuleSpec struct {
+	Role     str `yaml:"role"`
+	APIKey   str `yaml:"apiKey"`
+	Topic    str `yaml:"topic"`
+	ClientID str `yaml:"clientID"`
+}
+
+// fqdnSpec is one toFQDNs entry.
+type fqdnSpec struct {
+	MatchName    str `yaml:"matchName"`
+	MatchPattern str `yaml:"matchPattern"`
 }
 
 // portSpec serves both kinds: Cilium writes port as a string ("80"),
