@@ -64,6 +64,10 @@ var definitions = map[string][]definition{
 		name: "loupe_dns_responses_total", help: "DNS responses by return code and query types.",
 		labels: []string{"rcode", "qtypes"},
 		render: func(k key) []string { return []string{rcodeName(k.n1), k.s1} },
+	}, {
+		name: "loupe_dns_response_types_total", help: "DNS answer records in responses, by record type and query types.",
+		labels: []string{"type", "qtypes"},
+		render: func(k key) []string { return []string{k.s2, k.s1} },
 	}},
 	"kafka": {{
 		name: "loupe_kafka_requests_total", help: "Kafka requests, counted on their responses, by topic, API key and error code.",

@@ -37,7 +37,7 @@ type Metrics struct {
 	// The families the per-flow path reaches, nil when disabled.
 	flows, drops, policy, tcp, icmp, ports *family
 	httpRequests, httpDuration, dnsQueries *family
-	dnsResponses, kafka                    *family
+	dnsResponses, dnsAnswers, kafka        *family
 	trackedPorts                           [1 << 16 / 64]uint64
 
 	// mu is taken once per flow by Observe, and by Sweep.
@@ -85,6 +85,7 @@ func New(cfg Config, reg prometheus.Registerer) (*Metrics, error) {
 	m.tcp, m.icmp, m.ports = m.families["loupe_tcp_flags_total"], m.families["loupe_icmp_total"], m.families["loupe_port_distribution_total"]
 	m.httpRequests, m.httpDuration = m.families["loupe_http_requests_total"], m.families["loupe_http_request_duration_seconds"]
 	m.dnsQueries, m.dnsResponses = m.families["loupe_dns_queries_total"], m.families["loupe_dns_responses_total"]
+	m.dnsAnswers = m.families["loupe_dns_response_types_total"]
 	m.kafka = m.families["loupe_kafka_requests_total"]
 	return m, nil
 }

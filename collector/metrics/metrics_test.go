@@ -129,6 +129,28 @@ loupe_port_distribution_total{port="other",protocol="TCP"} 1
 loupe_dns_responses_total{qtypes="A,AAAA",rcode="NXDomain"} 1
 `,
 	}, {
+		name: "dns answers by record type, inferred without record types", specs: "dns", metric: "loupe_dns_response_types_total",
+		flows: []*flow.Flow{
+			{EventType: flow.EventType_L7, L7: &flow.Layer7{Type: flow.L7FlowType_REQUEST, Record: &flow.Layer7_Dns{Dns: &flow.DNS{Qtypes: []string{"A"}}}}},
+			{EventType: flow.EventType_L7, L7: &flow.Layer7{Type: flow.L7FlowType_RESPONSE, Record: &flow.Layer7_Dns{Dns: &flow.DNS{Qtypes: []string{"A"}, Rrtypes: []string{"CNAME", "A", "A"}}}}},
+			{EventType: flow.EventType_L7, L7: &flow.Layer7{Type: flow.L7FlowType_RESPONSE, Record: &flow.Layer7_Dns{Dns: &flow.DNS{Qtypes: []string{"AAAA"}, Ips: []string{"fd00::1"}, Cnames: []string{"edge."}}}}},
+			{EventType: flow.EventType_L7, L7: &flow.Layer7{Type: flow.L7FlowType_RESPONSE, Record: &flow.Layer7_Dns{Dns: &flow.DNS{Qtypes: []string{"A"}, Rcode: 3}}}},
+		},
+		want: `
+loupe_dns_response_types_total{qtypes="A",type="A"} 2
+loupe_dns_response_types_total{qtypes="A",type="CNAME"} 1
+loupe_dns_response_types_total{qtypes="AAAA",type="AAAA"} 1
+loupe_dns_response_types_total{qtypes="AAAA",type="CNAME"} 1
+`,
+	}, {
+		name: "l7 responses: source is the client, destination the server", specs: "http:sourceContext=workload;destinationContext=workload", metric: "loupe_http_requests_total",
+		flows: []*flow.Flow{
+			{EventType: flow.EventType_L7, IsReply: true, Source: catalog, Destination: frontend, L7: &flow.Layer7{Type: flow.L7FlowType_RESPONSE, Record: &flow.Layer7_Http{Http: &flow.HTTP{Method: "GET", Protocol: "HTTP/1.1", Code: 200}}}},
+		},
+		want: `
+loupe_http_requests_total{destination="shop/catalog",method="GET",protocol="HTTP/1.1",source="shop/frontend",status="200"} 1
+`,
+	}, {
 		name: "http requests", specs: "http", metric: "loupe_http_requests_total",
 		flows: []*flow.Flow{
 			{EventType: flow.EventType_L7, L7: &flow.Layer7{Type: flow.L7FlowType_RESPONSE, LatencyNs: 2e6, Record: &flow.Layer7_Http{Http: &flow.HTTP{Method: "GET", Protocol: "HTTP/1.1", Code: 503}}}},
@@ -173,8 +195,8 @@ func header(reg *prometheus.Registry, metric string) string {
 // expects a series in each family.
 func TestEveryFamilyFed(t *testing.T) {
 	m, reg := newTestMetrics(t, DefaultSpecs, 1000)
-	if len(m.families) != 11 {
-		t.Errorf("families = %d, want 11", len(m.families))
+	if len(m.families) != 12 {
+		t.Errorf("families = %d, want 12", len(m.families))
 	}
 	g := flowgen.New(1, 10, []string{"n1"}, time.Unix(0, 0), time.Millisecond)
 	for range 2000 {

@@ -108,8 +108,14 @@ func subtypeOf(f *flow.Flow) uint32 {
 	return uint32(f.ObservationPoint)
 }
 
+// observeL7 counts requests and responses. A response flow goes from the
+// server to the client; its contexts are swapped so that in every L7
+// metric source is the client and destination the server, as in Hubble.
 func (m *Metrics) observeL7(f *flow.Flow, src, dst *flow.Endpoint) {
 	response := f.L7.Type == flow.L7FlowType_RESPONSE
+	if response {
+		src, dst = dst, src
+	}
 	switch r := f.L7.Record.(type) {
 	case *flow.Layer7_Http:
 		if !response {
@@ -135,6 +141,9 @@ func (m *Metrics) observeL7(f *flow.Flow, src, dst *flow.Endpoint) {
 		}
 		if fam := m.dnsResponses; fam != nil && response {
 			m.inc(fam, src, dst, key{s1: qtypes, n1: r.Dns.Rcode})
+		}
+		if fam := m.dnsAnswers; fam != nil && response {
+			m.dnsAnswerTypes(fam, src, dst, qtypes, r.Dns)
 		}
 	case *flow.Layer7_Kafka:
 		if fam := m.kafka; fam != nil && response {
@@ -166,4 +175,26 @@ func (m *Metrics) observeDuration(fam *family, k *key, f *flow.Flow) {
 		}
 	}
 	obs.Observe(seconds)
+}
+
+// dnsAnswerTypes counts each answer record of a response by its type. A
+// proxy that reports addresses and names but no record types gets them
+// inferred: an address is an A or AAAA record, a name a CNAME.
+func (m *Metrics) dnsAnswerTypes(fam *family, src, dst *flow.Endpoint, qtypes string, d *flow.DNS) {
+	if len(d.Rrtypes) > 0 {
+		for _, t := range d.Rrtypes {
+			m.inc(fam, src, dst, key{s1: qtypes, s2: t})
+		}
+		return
+	}
+	for _, ip := range d.Ips {
+		t := "A"
+		if strings.Contains(ip, ":") {
+			t = "AAAA"
+		}
+		m.inc(fam, src, dst, key{s1: qtypes, s2: t})
+	}
+	for range d.Cnames {
+		m.inc(fam, src, dst, key{s1: qtypes, s2: "CNAME"})
+	}
 }
