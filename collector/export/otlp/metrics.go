@@ -1,0 +1,44 @@
+package otlp
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// StatsSource is anything with per-signal queue counters: an Exporter, a
+// SelfTracer.
+type StatsSource interface {
+	Stats() map[string]QueueStats
+}
+
+var (
+	exportedDesc = prometheus.NewDesc("loupe_otlp_exported_total",
+		"Items sent to the OTLP endpoint, by signal (flow_spans, flow_logs, self_spans).", []string{"signal"}, nil)
+	droppedDesc = prometheus.NewDesc("loupe_otlp_dropped_total",
+		"Items not sent: queue_full (the queue was full when offered), export_failed (the endpoint refused or was unreachable).", []string{"signal", "reason"}, nil)
+	depthDesc = prometheus.NewDesc("loupe_otlp_queue_depth",
+		"Items waiting in a signal's queue.", []string{"signal"}, nil)
+	capacityDesc = prometheus.NewDesc("loupe_otlp_queue_capacity",
+		"Capacity of a signal's queue.", []string{"signal"}, nil)
+)
+
+// Metrics exposes the sources' counters on scrape.
+type Metrics []StatsSource
+
+func (m Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{exportedDesc, droppedDesc, depthDesc, capacityDesc} {
+		ch <- d
+	}
+}
+
+func (m Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, src := range m {
+		if src == nil {
+			continue
+		}
+		for signal, s := range src.Stats() {
+			ch <- prometheus.MustNewConstMetric(exportedDesc, prometheus.CounterValue, float64(s.Exported), signal)
+			ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, float64(s.DroppedFull), signal, "queue_full")
+			ch <- prometheus.MustNewConstMetric(droppedDesc, prometheus.CounterValue, float64(s.Failed), signal, "export_failed")
+			ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(s.Depth), signal)
+			ch <- prometheus.MustNewConstMetric(capacityDesc, prometheus.GaugeValue, float64(s.Capacity), signal)
+		}
+	}
+}
