@@ -23,5 +23,7 @@
 /* Observation points, numbered as the flow record's ObservationPoint. */
 #define OBS_FROM_ENDPOINT 1
 #define OBS_TO_ENDPOINT 2
+#define OBS_TO_PROXY 3
+#define OBS_FROM_PROXY 4
 
 #define __always_inline inline __attribute__((always_inline))

@@ -69,8 +69,9 @@ static __always_inline void ct_refresh(struct ct_entry *e, const struct packet *
 		e->expires_ns = expires;
 }
 
-/* ct_lookup finds the connection of p at endpoint ep, enforced in dir. */
-static __always_inline enum ct_status ct_lookup(const struct packet *p, __u16 ep, __u8 dir, __u64 now)
+/* ct_lookup finds the connection of p at endpoint ep, enforced in dir, and
+ * tells its proxy state. */
+static __always_inline enum ct_status ct_lookup(const struct packet *p, __u16 ep, __u8 dir, __u64 now, __u8 *proxy)
 {
 	struct ct_key k = {};
 
@@ -78,6 +79,7 @@ static __always_inline enum ct_status ct_lookup(const struct packet *p, __u16 ep
 	struct ct_entry *e = bpf_map_lookup_elem(&conntrack, &k);
 	if (e && e->expires_ns > now) {
 		ct_refresh(e, p, 0, now);
+		*proxy = e->proxy;
 		return CT_ESTABLISHED;
 	}
 	/* The reply of a connection this endpoint saw in the other direction. */
@@ -85,15 +87,17 @@ static __always_inline enum ct_status ct_lookup(const struct packet *p, __u16 ep
 	e = bpf_map_lookup_elem(&conntrack, &k);
 	if (e && e->expires_ns > now) {
 		ct_refresh(e, p, 1, now);
+		*proxy = e->proxy;
 		return CT_REPLY;
 	}
 	return CT_NEW;
 }
 
-static __always_inline void ct_create(const struct packet *p, __u16 ep, __u8 dir, __u32 rule_id, __u8 audit, __u64 now)
+static __always_inline void ct_create(const struct packet *p, __u16 ep, __u8 dir, __u32 rule_id, __u8 audit,
+				      __u8 proxy, __u64 now)
 {
 	struct ct_key k = {};
-	struct ct_entry e = { .rule_id = rule_id, .audit = audit };
+	struct ct_entry e = { .rule_id = rule_id, .audit = audit, .proxy = proxy };
 
 	ct_key_from(&k, p, ep, dir, 0);
 	e.tcp_flags_fwd = p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK);

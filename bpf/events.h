@@ -15,11 +15,13 @@
 #define VERDICT_FORWARDED 1
 #define VERDICT_DROPPED 2
 #define VERDICT_AUDIT 3
+#define VERDICT_REDIRECTED 4
 
 /* Drop reasons, numbered as the flow record's DropReason. */
 #define DROP_INVALID_SOURCE_IP 132
 #define DROP_POLICY_DENIED 133 /* no rule allows it (default deny) */
 #define DROP_POLICY_DENY 181   /* a deny rule matched */
+#define DROP_PROXY_UNAVAILABLE 190 /* L7 policy, and no proxy listening */
 
 /* Policy match types, numbered as the flow record's PolicyMatchType. */
 #define MATCH_NONE 0
@@ -36,6 +38,7 @@
 
 #define EVENT_FLAG_REPLY 0x1 /* the packet belongs to the reply direction */
 #define EVENT_FLAG_NO_L4 0x2 /* no L4 header (fragment, extension headers) */
+#define EVENT_FLAG_TO_ENDPOINT 0x4 /* seen at the hook of what the endpoint receives */
 
 struct trace_event {
 	__u8 type;    /* EVENT_* */

@@ -123,6 +123,8 @@ struct {
 #define POLICY_F_EGRESS_AUDIT 0x8  /* egress default-deny only audits */
 #define POLICY_F_INGRESS_DENY 0x10 /* some deny rule covers ingress */
 #define POLICY_F_EGRESS_DENY 0x20  /* some deny rule covers egress */
+#define POLICY_F_INGRESS_PROXY 0x40 /* some allow rule of ingress has L7 rules */
+#define POLICY_F_EGRESS_PROXY 0x80  /* some allow rule of egress has L7 rules */
 
 struct policy_endpoint_key {
 	__u16 endpoint_id;
@@ -174,6 +176,8 @@ struct policy_value {
 	__u32 allow_rule; /* rule id of the allow, if any */
 	__u32 deny_rule;  /* rule id of the deny, if any */
 	__u32 flags;      /* PV_* */
+	__u8 proxy;       /* the allow's L7 parser: redirect to the proxy; 0 none */
+	__u8 pad[3];
 };
 
 struct {
@@ -206,7 +210,7 @@ struct ct_entry {
 	__u8 tcp_flags_fwd;
 	__u8 tcp_flags_rev;
 	__u8 audit;
-	__u8 pad;
+	__u8 proxy; /* L7 parser the connection is redirected to, or PROXY_UPSTREAM */
 };
 
 struct {

@@ -16,6 +16,7 @@ struct policy_result {
 	__u8 match_type;  /* MATCH_* */
 	__u8 enforced;    /* the direction is under policy */
 	__u8 flags;       /* the endpoint's POLICY_F_* */
+	__u8 proxy;       /* L7 parser of the deciding allow: redirect; 0 none */
 	__u32 rule_id;
 };
 
@@ -42,13 +43,15 @@ struct policy_match {
 	__u32 rule;
 	__u8 match_type;
 	__u8 found;
+	__u8 proxy;
 };
 
-static __always_inline void remember(struct policy_match *m, __u32 rule, __u8 match_type)
+static __always_inline void remember(struct policy_match *m, __u32 rule, __u8 match_type, __u8 proxy)
 {
 	if (!m->found) {
 		m->rule = rule;
 		m->match_type = match_type;
+		m->proxy = proxy;
 		m->found = 1;
 	}
 }
@@ -58,13 +61,13 @@ static __always_inline void collect(const struct policy_value *v, __u8 match_typ
 				    struct policy_match *audit_allow)
 {
 	if (v->flags & PV_DENY)
-		remember(deny, v->deny_rule, match_type);
+		remember(deny, v->deny_rule, match_type, 0);
 	if (v->flags & PV_AUDIT_DENY)
-		remember(audit_deny, v->deny_rule, match_type);
+		remember(audit_deny, v->deny_rule, match_type, 0);
 	if (v->flags & PV_ALLOW)
-		remember(allow, v->allow_rule, match_type);
+		remember(allow, v->allow_rule, match_type, v->proxy);
 	if (v->flags & PV_AUDIT_ALLOW)
-		remember(audit_allow, v->allow_rule, match_type);
+		remember(audit_allow, v->allow_rule, match_type, v->proxy);
 }
 
 /* decide_ctx is the state of one decision, shared with the per-prefix
@@ -125,9 +128,10 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 	__u32 enforced_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS : POLICY_F_EGRESS;
 	__u32 audit_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS_AUDIT : POLICY_F_EGRESS_AUDIT;
 	__u32 deny_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS_DENY : POLICY_F_EGRESS_DENY;
-	/* Deny rules apply even where no policy puts the direction into
-	 * default deny; without either, there is nothing to decide. */
-	if (!(pe->flags & (enforced_flag | deny_flag)))
+	__u32 proxy_flag = dir == DIR_INGRESS ? POLICY_F_INGRESS_PROXY : POLICY_F_EGRESS_PROXY;
+	/* Deny rules apply, and L7 rules redirect, even where no policy puts
+	 * the direction into default deny; without any, nothing to decide. */
+	if (!(pe->flags & (enforced_flag | deny_flag | proxy_flag)))
 		return;
 	int enforced = (pe->flags & enforced_flag) != 0;
 
@@ -168,6 +172,11 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 			res->drop_reason = DROP_POLICY_DENY;
 			res->rule_id = c.audit_deny.rule;
 			res->match_type = c.audit_deny.match_type;
+		} else if (c.allow.found && c.allow.proxy) {
+			/* L7 visibility without default deny. */
+			res->proxy = c.allow.proxy;
+			res->rule_id = c.allow.rule;
+			res->match_type = c.allow.match_type;
 		}
 		return;
 	}
@@ -189,6 +198,7 @@ static __always_inline void policy_decide(const struct packet *p, __u16 ep, __u8
 	if (a->found) {
 		res->rule_id = a->rule;
 		res->match_type = a->match_type;
+		res->proxy = a->proxy;
 		return;
 	}
 	res->verdict = VERDICT_AUDIT;

@@ -34,6 +34,7 @@ static __always_inline __u64 wakeup_flags(void)
 /* event_meta is what differs between event types. */
 struct event_meta {
 	__u8 type;
+	__u8 obs_point; /* OBS_* when not the hook's own (to/from proxy); 0 otherwise */
 	__u8 reason;
 	__u8 is_reply;
 	__u8 verdict;
@@ -57,12 +58,13 @@ static __always_inline void emit_event(const struct packet *p, const struct endp
 	}
 	e->type = m->type;
 	e->version = EVENT_VERSION;
-	e->obs_point = p->key.obs_point;
+	e->obs_point = m->obs_point ? m->obs_point : p->key.obs_point;
 	e->reason = m->reason;
 	e->family = p->key.family;
 	e->proto = p->key.proto;
 	e->tcp_flags = p->tcp_flags;
-	e->flags = (m->is_reply ? EVENT_FLAG_REPLY : 0) | (p->flags & PKT_NO_L4 ? EVENT_FLAG_NO_L4 : 0);
+	e->flags = (m->is_reply ? EVENT_FLAG_REPLY : 0) | (p->flags & PKT_NO_L4 ? EVENT_FLAG_NO_L4 : 0) |
+		   (p->key.obs_point == OBS_TO_ENDPOINT ? EVENT_FLAG_TO_ENDPOINT : 0);
 	e->icmp_type = p->icmp_type;
 	e->icmp_code = p->icmp_code;
 	e->endpoint_id = ep->endpoint_id;

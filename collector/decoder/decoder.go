@@ -30,6 +30,9 @@ const (
 
 	FlagReply = 0x1
 	FlagNoL4  = 0x2
+	// FlagToEndpoint: seen at the hook of what the endpoint receives (to-endpoint,
+	// or to-proxy and from-proxy there).
+	FlagToEndpoint = 0x4
 )
 
 // Decoding errors; records that fail are counted, never fatal.

@@ -119,15 +119,15 @@ func (p *Parser) Flow(e *decoder.TraceEvent) *flow.Flow {
 	}
 
 	local, _ := view.ByID(e.EndpointID)
-	switch e.ObsPoint {
-	case 1: // from-endpoint: the local workload sends
-		f.ObservationPoint = flow.ObservationPoint_FROM_ENDPOINT
-		f.TrafficDirection = flow.TrafficDirection_EGRESS
-		f.Source, f.Destination = local, p.remote(view, dst, e.DstIdentity)
-	case 2: // to-endpoint: the local workload receives
-		f.ObservationPoint = flow.ObservationPoint_TO_ENDPOINT
+	f.ObservationPoint = flow.ObservationPoint(e.ObsPoint)
+	// The hook tells which side is the local workload: to-proxy and
+	// from-proxy are seen at either.
+	if e.ObsPoint == 2 || e.Flags&decoder.FlagToEndpoint != 0 { // the local workload receives
 		f.TrafficDirection = flow.TrafficDirection_INGRESS
 		f.Source, f.Destination = p.remote(view, src, e.SrcIdentity), local
+	} else { // the local workload sends
+		f.TrafficDirection = flow.TrafficDirection_EGRESS
+		f.Source, f.Destination = local, p.remote(view, dst, e.DstIdentity)
 	}
 	// A reply belongs to the connection, whose direction is the opposite
 	// of the reply packets', as in Hubble.

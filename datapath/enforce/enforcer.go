@@ -206,6 +206,7 @@ func (e *Enforcer) installLocked() error {
 			rules = append(rules, maps.Rule{
 				EndpointID: epID, Egress: en.Direction == policy.Egress, Identity: en.RemoteIdentity,
 				Proto: en.Proto, PortLo: en.PortLo, PortHi: en.PortHi, Deny: en.Deny, Audit: en.Audit, RuleID: id,
+				Proxy: uint8(en.L7.Parser()),
 			})
 		}
 	}

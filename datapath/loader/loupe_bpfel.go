@@ -20,7 +20,7 @@ type LoupeCtEntry struct {
 	TcpFlagsFwd uint8
 	TcpFlagsRev uint8
 	Audit       uint8
-	Pad         uint8
+	Proxy       uint8
 }
 
 type LoupeCtKey struct {
@@ -122,6 +122,8 @@ type LoupePolicyValue struct {
 	AllowRule uint32
 	DenyRule  uint32
 	Flags     uint32
+	Proxy     uint8
+	Pad       [3]uint8
 }
 
 type LoupeTraceEvent struct {
@@ -169,8 +171,10 @@ const (
 	LoupeMapPolicy             = "policy"
 	LoupeMapPolicyEndpoints    = "policy_endpoints"
 	LoupeMapPolicySlot         = "policy_slot"
+	LoupeMapProxySockets       = "proxy_sockets"
 	LoupeProgFromEndpoint      = "from_endpoint"
 	LoupeProgToEndpoint        = "to_endpoint"
+	LoupeProgToProxy           = "to_proxy"
 	LoupeVarMonitorAggregation = "monitor_aggregation"
 	LoupeVarReportIntervalNs   = "report_interval_ns"
 	LoupeVarUnusedTraceEvent   = "unused_trace_event"
@@ -221,6 +225,7 @@ type LoupeSpecs struct {
 type LoupeProgramSpecs struct {
 	FromEndpoint *ebpf.ProgramSpec `ebpf:"from_endpoint"`
 	ToEndpoint   *ebpf.ProgramSpec `ebpf:"to_endpoint"`
+	ToProxy      *ebpf.ProgramSpec `ebpf:"to_proxy"`
 }
 
 // LoupeMapSpecs contains maps before they are loaded into the kernel.
@@ -237,6 +242,7 @@ type LoupeMapSpecs struct {
 	Policy          *ebpf.MapSpec `ebpf:"policy"`
 	PolicyEndpoints *ebpf.MapSpec `ebpf:"policy_endpoints"`
 	PolicySlot      *ebpf.MapSpec `ebpf:"policy_slot"`
+	ProxySockets    *ebpf.MapSpec `ebpf:"proxy_sockets"`
 }
 
 // LoupeVariableSpecs contains global variables before they are loaded into the kernel.
@@ -279,6 +285,7 @@ type LoupeMaps struct {
 	Policy          *ebpf.Map `ebpf:"policy"`
 	PolicyEndpoints *ebpf.Map `ebpf:"policy_endpoints"`
 	PolicySlot      *ebpf.Map `ebpf:"policy_slot"`
+	ProxySockets    *ebpf.Map `ebpf:"proxy_sockets"`
 }
 
 func (m *LoupeMaps) Close() error {
@@ -293,6 +300,7 @@ func (m *LoupeMaps) Close() error {
 		m.Policy,
 		m.PolicyEndpoints,
 		m.PolicySlot,
+		m.ProxySockets,
 	)
 }
 
@@ -312,12 +320,14 @@ type LoupeVariables struct {
 type LoupePrograms struct {
 	FromEndpoint *ebpf.Program `ebpf:"from_endpoint"`
 	ToEndpoint   *ebpf.Program `ebpf:"to_endpoint"`
+	ToProxy      *ebpf.Program `ebpf:"to_proxy"`
 }
 
 func (p *LoupePrograms) Close() error {
 	return _LoupeClose(
 		p.FromEndpoint,
 		p.ToEndpoint,
+		p.ToProxy,
 	)
 }
 

@@ -16,9 +16,12 @@ const (
 	PolicyEgress       = 0x2
 	PolicyIngressAudit = 0x4
 	PolicyEgressAudit  = 0x8
-	// Set by Apply from the rules: some deny rule covers the direction.
-	policyIngressDeny = 0x10
-	policyEgressDeny  = 0x20
+	// Set by Apply from the rules: some deny rule covers the direction,
+	// some allow rule of it redirects to the proxy.
+	policyIngressDeny  = 0x10
+	policyEgressDeny   = 0x20
+	policyIngressProxy = 0x40
+	policyEgressProxy  = 0x80
 )
 
 // Rule is one resolved policy entry for the datapath.
@@ -31,6 +34,9 @@ type Rule struct {
 	PortLo, PortHi uint16
 	Deny, Audit    bool
 	RuleID         uint32
+	// Proxy is the L7 parser (policy.L7Parser) connections the allow
+	// covers are redirected to; 0 for none.
+	Proxy uint8
 }
 
 // PolicyMaps writes policy revisions into the inactive slot and flips to it,
@@ -75,10 +81,15 @@ func (p *PolicyMaps) Apply(revision uint64, eps map[uint16]EndpointPolicy, rules
 	keys, vals, prefixes := expand(next, rules)
 	denies := map[uint16]uint32{}
 	for _, r := range rules {
-		if r.Deny && r.Egress {
+		switch {
+		case r.Deny && r.Egress:
 			denies[r.EndpointID] |= policyEgressDeny
-		} else if r.Deny {
+		case r.Deny:
 			denies[r.EndpointID] |= policyIngressDeny
+		case r.Proxy != 0 && r.Egress:
+			denies[r.EndpointID] |= policyEgressProxy
+		case r.Proxy != 0:
+			denies[r.EndpointID] |= policyIngressProxy
 		}
 	}
 	for i := range keys {
@@ -157,9 +168,13 @@ func merge(v *loader.LoupePolicyValue, r Rule) {
 	case r.Deny && r.Audit && v.Flags&(pvDeny|pvAuditDeny) == 0:
 		v.Flags, v.DenyRule = v.Flags|pvAuditDeny, r.RuleID
 	case !r.Deny && !r.Audit && v.Flags&pvAllow == 0:
-		v.Flags, v.AllowRule = v.Flags&^pvAuditAllow|pvAllow, r.RuleID
+		v.Flags, v.AllowRule, v.Proxy = v.Flags&^pvAuditAllow|pvAllow, r.RuleID, r.Proxy
 	case !r.Deny && r.Audit && v.Flags&(pvAllow|pvAuditAllow) == 0:
-		v.Flags, v.AllowRule = v.Flags|pvAuditAllow, r.RuleID
+		v.Flags, v.AllowRule, v.Proxy = v.Flags|pvAuditAllow, r.RuleID, r.Proxy
+	case !r.Deny && v.Proxy == 0:
+		// Any allow of the key with L7 rules makes it proxied: the proxy
+		// applies the union (policy.DecideL7).
+		v.Proxy = r.Proxy
 	}
 }
 

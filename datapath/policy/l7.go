@@ -346,8 +346,12 @@ func (s *L7Set) PolicyNames() []string {
 	return out
 }
 
-// Parser is the protocol of the set's rules (the first grant's).
+// Parser is the protocol of the set's rules (the first grant's); L7None
+// for a nil set.
 func (s *L7Set) Parser() L7Parser {
+	if s == nil {
+		return L7None
+	}
 	for _, g := range s.Grants {
 		if p := g.Rules.Parser(); p != L7None {
 			return p
