@@ -66,6 +66,10 @@ type Collector struct {
 	decodeErrors atomic.Uint64
 	kernelLost   atomic.Uint64 // sum over CPUs, as last read
 	rate         rateMeter
+
+	l7       chan *flow.Flow // from the proxy (EmitL7)
+	l7parser *parser.Parser
+	l7Lost   atomic.Uint64
 }
 
 // New wires a collector to the datapath's events ring buffer and lost-event
@@ -80,6 +84,7 @@ func New(cfg Config, log *slog.Logger, events, lost *ebpf.Map, p *parser.Parser)
 	return &Collector{
 		cfg: cfg, log: log, events: events, lost: maps.NewLostEvents(lost),
 		parser: p, ring: ring.New(cfg.RingSize),
+		l7: make(chan *flow.Flow, defaultL7Queue), l7parser: p.Fork(),
 	}, nil
 }
 
@@ -91,9 +96,10 @@ func (c *Collector) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.reader, c.cancel, c.started = rd, cancel, time.Now()
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go func() { defer c.wg.Done(); c.readLoop() }()
 	go func() { defer c.wg.Done(); c.lossLoop(ctx) }()
+	go func() { defer c.wg.Done(); c.l7Loop(ctx) }()
 	return nil
 }
 
@@ -155,8 +161,12 @@ func (c *Collector) lossLoop(ctx context.Context) {
 	t := time.NewTicker(c.cfg.LossInterval)
 	defer t.Stop()
 	var lastCPU []uint64
-	var lastDecode uint64
+	var lastDecode, lastL7 uint64
 	for {
+		if d := c.l7Lost.Load(); d > lastL7 {
+			c.writeLost(flow.LostEventSource_L7_PROXY, d-lastL7, -1)
+			lastL7 = d
+		}
 		lastCPU = c.pollKernelLoss(lastCPU)
 		if d := c.decodeErrors.Load(); d > lastDecode {
 			c.writeLost(flow.LostEventSource_DECODE_ERROR, d-lastDecode, -1)

@@ -49,6 +49,48 @@ type Parser struct {
 	// host); it is dropped whenever the endpoint view changes.
 	view       Endpoints
 	byIdentity map[uint32]*flow.Endpoint
+
+	// names, when set, gives the DNS names an address was answered for.
+	names func(netip.Addr) []string
+}
+
+// WithNames makes the parser fill source and destination names from the
+// node's DNS name cache. Call before use.
+func (p *Parser) WithNames(names func(netip.Addr) []string) *Parser {
+	p.names = names
+	return p
+}
+
+// Fork returns a parser for another goroutine (the L7 flows of the proxy):
+// same enrichment, its own flow id space and caches.
+func (p *Parser) Fork() *Parser {
+	f := New(p.node, p.endpoints, p.identities, p.policies)
+	f.names = p.names
+	return f
+}
+
+// Complete fills in what an L7 flow from the proxy lacks: id, node and the
+// endpoints' details, from the addresses and identities it carries.
+func (p *Parser) Complete(f *flow.Flow) {
+	view := p.endpoints()
+	if view != p.view {
+		p.view, p.byIdentity = view, make(map[uint32]*flow.Endpoint)
+	}
+	f.Id = p.idPrefix | (p.seq & (1<<40 - 1))
+	p.seq++
+	f.NodeName = p.node
+	src, _ := netip.ParseAddr(f.GetIp().GetSource())
+	dst, _ := netip.ParseAddr(f.GetIp().GetDestination())
+	f.Source = p.remote(view, src, f.GetSource().GetIdentity())
+	f.Destination = p.remote(view, dst, f.GetDestination().GetIdentity())
+	p.addNames(f, src, dst)
+}
+
+func (p *Parser) addNames(f *flow.Flow, src, dst netip.Addr) {
+	if p.names == nil {
+		return
+	}
+	f.SourceNames, f.DestinationNames = p.names(src.Unmap()), p.names(dst.Unmap())
 }
 
 // New returns a parser for events of node. policies may be nil.
@@ -129,6 +171,7 @@ func (p *Parser) Flow(e *decoder.TraceEvent) *flow.Flow {
 		f.TrafficDirection = flow.TrafficDirection_EGRESS
 		f.Source, f.Destination = local, p.remote(view, dst, e.DstIdentity)
 	}
+	p.addNames(f, src, dst)
 	// A reply belongs to the connection, whose direction is the opposite
 	// of the reply packets', as in Hubble.
 	if f.IsReply {

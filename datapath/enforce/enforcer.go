@@ -60,6 +60,8 @@ type Enforcer struct {
 	// ApplyLatency is the time the last revision took to resolve and install.
 	applyLatency atomic.Int64
 	installed    func(took time.Duration)
+	fqdns        func(*policy.FQDNSelector) []netip.Prefix
+	selectors    func([]*policy.FQDNSelector)
 }
 
 // Config wires an enforcer.
@@ -73,6 +75,12 @@ type Config struct {
 	// Installed, when set, is told how long each revision took to resolve
 	// and install (the apply latency histogram).
 	Installed func(took time.Duration)
+	// FQDNs, when set, resolves toFQDNs selectors to the addresses the DNS
+	// proxy learned for them (fqdn.Cache.Prefixes).
+	FQDNs func(*policy.FQDNSelector) []netip.Prefix
+	// Selectors, when set, is told the toFQDNs selectors of every revision
+	// (fqdn.Cache.SetSelectors).
+	Selectors func([]*policy.FQDNSelector)
 }
 
 // New returns an enforcer with the policies saved in the state directory;
@@ -80,7 +88,7 @@ type Config struct {
 func New(c Config) (*Enforcer, error) {
 	e := &Enforcer{
 		log: c.Log, statePath: filepath.Join(c.StateDir, "policies.json"), eps: c.Endpoints,
-		ids: c.IDs, maps: c.Maps, ipcache: c.IPCache, installed: c.Installed,
+		ids: c.IDs, maps: c.Maps, ipcache: c.IPCache, installed: c.Installed, fqdns: c.FQDNs, selectors: c.Selectors,
 		policies: map[string]*policy.Policy{}, sources: map[string]source{},
 		ruleIDs: map[string]uint32{}, nextRule: 1,
 	}
@@ -181,7 +189,11 @@ func (e *Enforcer) installLocked() error {
 	for _, k := range sortedKeys(e.policies) {
 		set = append(set, e.policies[k])
 	}
-	res, err := policy.Resolve(set, peps, pids, e.ids)
+	var opts []policy.Option
+	if e.fqdns != nil {
+		opts = append(opts, policy.WithFQDNs(e.fqdns))
+	}
+	res, err := policy.Resolve(set, peps, pids, e.ids, opts...)
 	if err != nil {
 		return fmt.Errorf("resolve policies: %w", err)
 	}
@@ -239,6 +251,9 @@ func (e *Enforcer) installLocked() error {
 	}
 	e.revision++
 	e.state, e.result = res.Endpoints, res
+	if e.selectors != nil {
+		e.selectors(policy.FQDNSelectors(set))
+	}
 	e.releaseCIDRs(res.CIDRs)
 	if err := e.ids.Flush(); err != nil {
 		return err

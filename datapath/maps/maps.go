@@ -113,3 +113,15 @@ func (l *LostEvents) PerCPU() ([]uint64, error) {
 	}
 	return vals, nil
 }
+
+// Lookup returns the identity the datapath resolves an address to: the
+// longest prefix holding it, as the tc programs look it up; ok is false
+// for a miss (world).
+func (c *IPCache) Lookup(a netip.Addr) (identity uint32, ok bool) {
+	k := Key(netip.PrefixFrom(a, a.BitLen()))
+	var v loader.LoupeIpcacheValue
+	if err := c.m.Lookup(&k, &v); err != nil {
+		return 0, false
+	}
+	return v.Identity, true
+}
