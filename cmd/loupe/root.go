@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 		newCertsCmd(),
 		newRelayCmd(),
 		newNodesCmd(),
+		newUICmd(),
 		newVersionCmd(),
 	)
 	// Unknown subcommands and wrong argument counts are usage errors too.
