@@ -82,7 +82,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 obs_point)
 		if (res.verdict == VERDICT_DROPPED)
 			return drop(&p, ep, src_identity, dst_identity, &m, now);
 		if (res.proxy && !from_proxy) {
-			if (!proxy_available(res.proxy, p.key.family)) {
+			if (!proxy_available(skb, res.proxy, p.key.family, p.key.proto)) {
 				m.verdict = VERDICT_DROPPED;
 				m.drop_reason = DROP_PROXY_UNAVAILABLE;
 				return drop(&p, ep, src_identity, dst_identity, &m, now);

@@ -28,28 +28,56 @@
  * PROXY_UPSTREAM for the proxy's own upstream connections. */
 #define PROXY_UPSTREAM 0x80
 
-/* proxy_sockets: the proxy's listening sockets.
- * key: __u32 parser * 2 + (family == 6). value: the socket (SOCKMAP).
- * Written by the agent when its proxy starts (an entry goes away with its
- * socket, so a stopped proxy leaves no stale entry); read by the tc
- * programs to assign redirected packets. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__type(key, __u32);
-	__type(value, __u64);
-	__uint(max_entries, 8);
-} proxy_sockets SEC(".maps");
+/* proxy_ports: where the proxy listens, on loopback, per L7 parser.
+ * key: __u32 parser. value: struct proxy_ports, ports by protocol and family
+ * (0: no listener). Written by the agent when its proxy starts and cleared
+ * when it stops; read by the tc programs, which look the listening socket
+ * up by that address and assign redirected packets to it. (A socket map
+ * would hold the sockets themselves, but this kernel refuses listening TCP
+ * sockets in one.) */
+struct proxy_ports {
+	__u16 port[4]; /* [(proto == UDP) * 2 + (family == 6)] */
+};
 
-static __always_inline __u32 proxy_key(__u8 parser, __u8 family)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct proxy_ports);
+	__uint(max_entries, 4);
+} proxy_ports SEC(".maps");
+
+/* proxy_socket looks up the proxy's socket for parser; the caller releases
+ * it. */
+static __always_inline struct bpf_sock *proxy_socket(struct __sk_buff *skb, __u8 parser, __u8 family, __u8 proto)
 {
-	return (__u32)(parser & 3) * 2 + (family == 6);
+	__u32 key = parser & 3;
+	struct proxy_ports *pp = bpf_map_lookup_elem(&proxy_ports, &key);
+
+	if (!pp)
+		return NULL;
+	__u8 udp = proto == IPPROTO_UDP;
+	__u16 port = pp->port[(udp ? 2 : 0) + (family == 6 ? 1 : 0)];
+	if (!port)
+		return NULL;
+	struct bpf_sock_tuple t = {};
+	__u32 size = sizeof(t.ipv4);
+	if (family == 6) {
+		t.ipv6.daddr[3] = bpf_htonl(1);
+		t.ipv6.dport = bpf_htons(port);
+		size = sizeof(t.ipv6);
+	} else {
+		t.ipv4.daddr = bpf_htonl(0x7f000001);
+		t.ipv4.dport = bpf_htons(port);
+	}
+	if (udp)
+		return bpf_sk_lookup_udp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	return bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
 /* proxy_available tells whether a listener for parser is there. */
-static __always_inline int proxy_available(__u8 parser, __u8 family)
+static __always_inline int proxy_available(struct __sk_buff *skb, __u8 parser, __u8 family, __u8 proto)
 {
-	__u32 key = proxy_key(parser, family);
-	struct bpf_sock *sk = bpf_map_lookup_elem(&proxy_sockets, &key);
+	struct bpf_sock *sk = proxy_socket(skb, parser, family, proto);
 
 	if (!sk)
 		return 0;
@@ -64,8 +92,7 @@ static __always_inline int proxy_assign(struct __sk_buff *skb, __u8 parser, __u8
 {
 	if (proto == IPPROTO_TCP && !(tcp_flags & TCP_SYN))
 		return 0;
-	__u32 key = proxy_key(parser, family);
-	struct bpf_sock *sk = bpf_map_lookup_elem(&proxy_sockets, &key);
+	struct bpf_sock *sk = proxy_socket(skb, parser, family, proto);
 	if (!sk)
 		return -1;
 	long err = bpf_sk_assign(skb, sk, 0);

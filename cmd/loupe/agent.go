@@ -37,6 +37,8 @@ type agentOptions struct {
 	metrics          string
 	metricsSeriesCap int
 	metricsPorts     []uint16
+	// The L7 proxy and the DNS name cache.
+	proxy proxyOptions
 }
 
 func newAgentCmd() *cobra.Command {
@@ -83,6 +85,7 @@ CAP_NET_ADMIN, CAP_SYS_ADMIN) and a BPF filesystem.`,
 	f.StringVar(&o.metrics, "metrics", o.metrics, `flow metrics and their label contexts, in Hubble's syntax: "flow:sourceContext=namespace;destinationContext=workload,drop,policy"; contexts: namespace, workload, identity, app, none; families: `+strings.Join(metrics.Families, ", ")+` (empty: none)`)
 	f.IntVar(&o.metricsSeriesCap, "metrics-series-cap", o.metricsSeriesCap, "series per flow metric; more are folded into one \"other\" series and counted in loupe_metrics_series_folded_total")
 	f.Var(newPortList(&o.metricsPorts), "metrics-ports", "ports that loupe_port_distribution_total names besides those below 1024 (comma-separated)")
+	o.proxy.addFlags(f)
 	return cmd
 }
 

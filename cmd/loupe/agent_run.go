@@ -21,9 +21,11 @@ import (
 	"github.com/loupe-dev/loupe/datapath/ctgc"
 	"github.com/loupe-dev/loupe/datapath/endpoint"
 	"github.com/loupe-dev/loupe/datapath/enforce"
+	"github.com/loupe-dev/loupe/datapath/fqdn"
 	"github.com/loupe-dev/loupe/datapath/identity"
 	"github.com/loupe-dev/loupe/datapath/loader"
 	"github.com/loupe-dev/loupe/datapath/maps"
+	"github.com/loupe-dev/loupe/datapath/proxy"
 )
 
 // agent holds the running parts, stopped in reverse order of their start.
@@ -32,6 +34,8 @@ type agent struct {
 	lock       *os.File
 	objs       *loader.LoupeObjects
 	collector  *collector.Collector
+	proxy      *proxy.Server
+	names      *fqdn.Cache
 	ctgc       *ctgc.Collector
 	servers    []*grpc.Server
 	metrics    *metrics.Metrics
@@ -77,7 +81,10 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 		return nil, err
 	}
 	reg := newRegistry()
+	var resolvePolicy func() error
+	a.names = newNameCache(o.proxy, &resolvePolicy, log)
 	enf, err := enforce.New(enforce.Config{
+		FQDNs: a.names.Prefixes, Selectors: a.names.SetSelectors,
 		StateDir: o.stateDir, Log: log, Endpoints: mgr, IDs: ids,
 		Maps: maps.NewPolicyMaps(a.objs), IPCache: maps.NewIPCache(a.objs.Ipcache),
 		Installed: newApplyLatency(reg),
@@ -85,9 +92,11 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	if err != nil {
 		return nil, err
 	}
+	resolvePolicy = enf.Resolve
 	if err := enf.Resolve(); err != nil {
 		return nil, err
 	}
+	a.names.Start()
 	a.ctgc = ctgc.New(maps.NewConntrack(a.objs.Conntrack), 30*time.Second, log)
 	a.ctgc.Start()
 	log.Info("datapath ready", "bpf_root", cfg.PinDir, "endpoints", len(mgr.List()), "aggregation", cfg.Aggregation, "policy_revision", enf.Revision())
@@ -103,7 +112,7 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	a.metrics.Start()
 	datapathGauges(reg, a.objs, mgr, ids, enf)
 
-	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids, enf)
+	p := parser.New(o.nodeName, func() parser.Endpoints { return mgr.Snapshot() }, ids, enf).WithNames(a.names.Names)
 	ccfg := collector.Config{NodeName: o.nodeName, RingSize: o.flowBuffer, LossInterval: o.lossInterval}
 	if len(mcfg.Specs) > 0 {
 		ccfg.Observer = a.metrics
@@ -116,6 +125,9 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 		return nil, err
 	}
 	a.collector = c
+	if err := a.startProxy(o.proxy, attacher, mgr, enf); err != nil {
+		return nil, err
+	}
 	reg.MustRegister(c.Health())
 	if o.metricsListen != "" {
 		if a.metricsSrv, err = serveMetrics("--metrics-listen", o.metricsListen, reg, log); err != nil {
@@ -136,8 +148,14 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 func (a *agent) stop() error {
 	var errs []error
 	errs = append(errs, a.metricsSrv.stop(), a.stopAPIs())
+	if a.proxy != nil {
+		errs = append(errs, a.proxy.Stop())
+	}
 	if a.collector != nil {
 		errs = append(errs, a.collector.Stop())
+	}
+	if a.names != nil {
+		a.names.Stop()
 	}
 	if a.metrics != nil {
 		a.metrics.Stop()

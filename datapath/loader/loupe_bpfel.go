@@ -126,6 +126,11 @@ type LoupePolicyValue struct {
 	Pad       [3]uint8
 }
 
+type LoupeProxyPorts struct {
+	_    structs.HostLayout
+	Port [4]uint16
+}
+
 type LoupeTraceEvent struct {
 	_           structs.HostLayout
 	Type        uint8
@@ -171,7 +176,7 @@ const (
 	LoupeMapPolicy             = "policy"
 	LoupeMapPolicyEndpoints    = "policy_endpoints"
 	LoupeMapPolicySlot         = "policy_slot"
-	LoupeMapProxySockets       = "proxy_sockets"
+	LoupeMapProxyPorts         = "proxy_ports"
 	LoupeProgFromEndpoint      = "from_endpoint"
 	LoupeProgToEndpoint        = "to_endpoint"
 	LoupeProgToProxy           = "to_proxy"
@@ -242,7 +247,7 @@ type LoupeMapSpecs struct {
 	Policy          *ebpf.MapSpec `ebpf:"policy"`
 	PolicyEndpoints *ebpf.MapSpec `ebpf:"policy_endpoints"`
 	PolicySlot      *ebpf.MapSpec `ebpf:"policy_slot"`
-	ProxySockets    *ebpf.MapSpec `ebpf:"proxy_sockets"`
+	ProxyPorts      *ebpf.MapSpec `ebpf:"proxy_ports"`
 }
 
 // LoupeVariableSpecs contains global variables before they are loaded into the kernel.
@@ -285,7 +290,7 @@ type LoupeMaps struct {
 	Policy          *ebpf.Map `ebpf:"policy"`
 	PolicyEndpoints *ebpf.Map `ebpf:"policy_endpoints"`
 	PolicySlot      *ebpf.Map `ebpf:"policy_slot"`
-	ProxySockets    *ebpf.Map `ebpf:"proxy_sockets"`
+	ProxyPorts      *ebpf.Map `ebpf:"proxy_ports"`
 }
 
 func (m *LoupeMaps) Close() error {
@@ -300,7 +305,7 @@ func (m *LoupeMaps) Close() error {
 		m.Policy,
 		m.PolicyEndpoints,
 		m.PolicySlot,
-		m.ProxySockets,
+		m.ProxyPorts,
 	)
 }
 

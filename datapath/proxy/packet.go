@@ -20,7 +20,7 @@ func (s *Server) listenPackets(p policy.L7Parser, fam string, h PacketHandler) e
 		return fmt.Errorf("%s proxy socket (udp, ipv%s): %w", p, fam, err)
 	}
 	uc := pc.(*net.UDPConn)
-	if err := s.register(p, fam, uc); err != nil {
+	if err := s.publish(p, "udp"+fam, uc.LocalAddr()); err != nil {
 		uc.Close()
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -20,6 +21,14 @@ const (
 
 // Routing is the policy routing that delivers packets marked MarkTo to the
 // host: a rule sends them to a table whose default route is local.
+//
+// Install also turns off the host's early demux (net.ipv4.ip_early_demux,
+// which covers IPv6 too). Early demux looks received packets up among
+// local sockets before routing; a packet that a workload sends to another
+// workload whose ingress policy redirects to the proxy would otherwise find
+// the proxy's socket of that very connection while it passes through the
+// host, be marked as local and be dropped when forwarded, before the
+// receiving workload's hook can hand it to the proxy.
 type Routing struct {
 	Table    int // default 2004
 	Priority int // of the rule; default 100
@@ -59,9 +68,14 @@ func (r Routing) route(family int) *netlink.Route {
 	return rt
 }
 
+const earlyDemux = "/proc/sys/net/ipv4/ip_early_demux"
+
 // Install adds the rules and routes for both families; it is idempotent.
 func (r Routing) Install() error {
 	r = r.defaults()
+	if err := os.WriteFile(earlyDemux, []byte("0\n"), 0o644); err != nil {
+		return fmt.Errorf("turn off early demux: %w", err)
+	}
 	for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
 		if err := netlink.RouteReplace(r.route(fam)); err != nil {
 			return fmt.Errorf("proxy route (table %d): %w", r.Table, err)
@@ -73,10 +87,14 @@ func (r Routing) Install() error {
 	return nil
 }
 
-// Remove deletes what Install added; missing pieces are not an error.
+// Remove deletes what Install added, and turns early demux back on;
+// missing pieces are not an error.
 func (r Routing) Remove() error {
 	r = r.defaults()
 	var errs []error
+	if err := os.WriteFile(earlyDemux, []byte("1\n"), 0o644); err != nil {
+		errs = append(errs, fmt.Errorf("turn on early demux: %w", err))
+	}
 	for _, fam := range []int{unix.AF_INET, unix.AF_INET6} {
 		if err := netlink.RuleDel(r.rule(fam)); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ESRCH) {
 			errs = append(errs, fmt.Errorf("remove proxy rule: %w", err))

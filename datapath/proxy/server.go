@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/cilium/ebpf"
 
+	"github.com/loupe-dev/loupe/datapath/loader"
 	"github.com/loupe-dev/loupe/datapath/policy"
 )
 
@@ -31,11 +33,12 @@ type Handlers struct {
 
 // Config sets up the proxy's sockets.
 type Config struct {
-	// Sockets is the datapath's proxy_sockets map; nil for tests that
-	// connect to the listeners directly.
-	Sockets *ebpf.Map
+	// Ports is the datapath's proxy_ports map, where the listeners'
+	// ports are published; nil for tests that connect to the listeners
+	// directly.
+	Ports *ebpf.Map
 	// Routing installs the local delivery of marked packets; skipped when
-	// Sockets is nil.
+	// Ports is nil.
 	Routing Routing
 	// MaxConns bounds the connections (and datagrams) in flight per
 	// listener; more are refused and counted. Default 4096.
@@ -76,11 +79,14 @@ func New(cfg Config, h Handlers, r Resolver, log *slog.Logger) *Server {
 // family on loopback, and registers it with the datapath.
 func (s *Server) Start() error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if s.cfg.Sockets != nil {
+	if s.cfg.Ports != nil {
 		if err := s.cfg.Routing.Install(); err != nil {
 			return err
 		}
-		s.closer = append(s.closer, s.cfg.Routing.Remove)
+		// The routing stays when the proxy stops, as the datapath's
+		// programs do: it is inert without marked packets, and agents
+		// (and tests) on one host share it. Routing.Remove takes it away.
+		s.closer = append(s.closer, s.unpublish)
 	}
 	streams := []struct {
 		parser policy.L7Parser
@@ -121,8 +127,8 @@ func (s *Server) Stats() Stats {
 	return Stats{Accepted: s.accepted.Load(), Refused: s.refused.Load(), Unresolved: s.unresolved.Load()}
 }
 
-// Stop closes the listeners (their sockmap entries go with them), ends
-// every connection, waits for the goroutines and removes the routing.
+// Stop unpublishes the ports, closes the listeners, ends every
+// connection and waits for the goroutines.
 func (s *Server) Stop() error {
 	if s.cancel == nil {
 		return nil
@@ -146,27 +152,45 @@ func loopback(fam string) string {
 	return "127.0.0.1:0"
 }
 
-// register puts a socket into the datapath's proxy_sockets map.
-func (s *Server) register(p policy.L7Parser, fam string, c interface {
-	SyscallConn() (syscallRawConn, error)
-}) error {
-	if s.cfg.Sockets == nil {
+// publish writes a listener's port into the datapath's proxy_ports.
+func (s *Server) publish(p policy.L7Parser, network string, addr net.Addr) error {
+	if s.cfg.Ports == nil {
 		return nil
 	}
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return err
+	var port int
+	switch a := addr.(type) {
+	case *net.TCPAddr:
+		port = a.Port
+	case *net.UDPAddr:
+		port = a.Port
 	}
-	key := uint32(p&3) * 2
-	if fam == "6" {
-		key++
+	idx := 0
+	if strings.HasPrefix(network, "udp") {
+		idx += 2
 	}
-	var perr error
-	if err := raw.Control(func(fd uintptr) { perr = s.cfg.Sockets.Put(key, uint64(fd)) }); err != nil {
-		return err
+	if strings.HasSuffix(network, "6") {
+		idx++
 	}
-	if perr != nil {
-		return fmt.Errorf("register %s proxy socket (ipv%s): %w", p, fam, perr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := uint32(p)
+	var v loader.LoupeProxyPorts
+	_ = s.cfg.Ports.Lookup(key, &v)
+	v.Port[idx] = uint16(port)
+	if err := s.cfg.Ports.Put(key, &v); err != nil {
+		return fmt.Errorf("publish %s proxy port (%s): %w", p, network, err)
 	}
 	return nil
+}
+
+// unpublish clears every port, so that the datapath drops L7 traffic
+// (PROXY_UNAVAILABLE) instead of looking for a listener that is gone.
+func (s *Server) unpublish() error {
+	var errs []error
+	for _, p := range []policy.L7Parser{policy.L7HTTP, policy.L7DNS, policy.L7Kafka} {
+		if err := s.cfg.Ports.Put(uint32(p), &loader.LoupeProxyPorts{}); err != nil {
+			errs = append(errs, fmt.Errorf("clear %s proxy ports: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
 }

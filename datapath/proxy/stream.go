@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"syscall"
 
 	"github.com/loupe-dev/loupe/datapath/policy"
 )
-
-type syscallRawConn = syscall.RawConn
 
 // listenStream opens a transparent TCP listener and serves it.
 func (s *Server) listenStream(p policy.L7Parser, fam string, h StreamHandler) error {
@@ -19,7 +16,7 @@ func (s *Server) listenStream(p policy.L7Parser, fam string, h StreamHandler) er
 		return fmt.Errorf("%s proxy listener (ipv%s): %w", p, fam, err)
 	}
 	tl := ln.(*net.TCPListener)
-	if err := s.register(p, fam, tl); err != nil {
+	if err := s.publish(p, "tcp"+fam, ln.Addr()); err != nil {
 		ln.Close()
 		return err
 	}
