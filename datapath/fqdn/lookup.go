@@ -26,6 +26,9 @@ func (c *Cache) Prefixes(sel *policy.FQDNSelector) []netip.Prefix {
 			}
 		}
 	}
+	if len(seen) == 0 {
+		return nil
+	}
 	out := make([]netip.Prefix, 0, len(seen))
 	for ip := range seen {
 		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
