@@ -20,3 +20,8 @@ volatile const __u64 report_interval_ns = 5ULL * 1000 * 1000 * 1000;
  * on a short timer besides, which bounds the delay at low rates. 0 lets the
  * kernel wake the reader for every record it has caught up with. */
 volatile const __u64 wakeup_bytes = 0;
+
+/* A tag of this agent's programs in the proxy mark (bits 8-15), so that
+ * the loopback's to_proxy of another loupe datapath on the same host (tests
+ * run several) passes packets that are not its own. */
+volatile const __u8 proxy_tag = 0;

@@ -149,7 +149,8 @@ int to_proxy(struct __sk_buff *skb)
 {
 	struct packet p = {};
 
-	if ((skb->mark & PROXY_MARK_MASK) != PROXY_MARK_TO || !(skb->mark & 0xff))
+	if ((skb->mark & PROXY_MARK_MASK) != PROXY_MARK_TO || !(skb->mark & 0xff) ||
+	    ((skb->mark >> 8) & 0xff) != proxy_tag)
 		return TC_ACT_UNSPEC;
 	if (parse_packet(skb, &p) < 0)
 		return TC_ACT_SHOT;

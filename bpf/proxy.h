@@ -16,10 +16,11 @@
 #pragma once
 
 #include "common.h"
+#include "configs.h"
 #include "parse.h"
 
 #define PROXY_MARK_MASK 0xffff0000
-#define PROXY_MARK_TO 0x4c500000   /* to the proxy; the low byte is the L7 parser */
+#define PROXY_MARK_TO 0x4c500000   /* to the proxy; bits 8-15: proxy_tag, 0-7: the L7 parser */
 #define PROXY_MARK_FROM 0x4c510000 /* set by the proxy on its upstream sockets */
 
 #define LOOPBACK_IFINDEX 1
@@ -103,7 +104,7 @@ static __always_inline int proxy_assign(struct __sk_buff *skb, __u8 parser, __u8
 /* proxy_from_ingress delivers a packet seen at tc ingress to the proxy. */
 static __always_inline int proxy_from_ingress(struct __sk_buff *skb, const struct packet *p, __u8 parser)
 {
-	skb->mark = PROXY_MARK_TO | parser;
+	skb->mark = PROXY_MARK_TO | ((__u32)proxy_tag << 8) | parser;
 	return proxy_assign(skb, parser, p->key.family, p->key.proto, p->tcp_flags) ? TC_ACT_SHOT : TC_ACT_OK;
 }
 
@@ -113,7 +114,7 @@ static __always_inline int proxy_from_egress(struct __sk_buff *skb, __u8 parser)
 {
 	__u8 zero[6] = {};
 
-	skb->mark = PROXY_MARK_TO | parser;
+	skb->mark = PROXY_MARK_TO | ((__u32)proxy_tag << 8) | parser;
 	if (bpf_skb_store_bytes(skb, 0, zero, sizeof(zero), 0) < 0)
 		return TC_ACT_SHOT;
 	return bpf_redirect(LOOPBACK_IFINDEX, BPF_F_INGRESS);

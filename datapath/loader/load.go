@@ -6,6 +6,7 @@ package loader
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,6 +42,10 @@ func Load(cfg Config, log *slog.Logger) (*LoupeObjects, error) {
 		return nil, fmt.Errorf("set wakeup threshold: %w", err)
 	}
 
+	if err := spec.Variables[LoupeVarProxyTag].Set(proxyTag(cfg.PinDir)); err != nil {
+		return nil, fmt.Errorf("set proxy tag: %w", err)
+	}
+
 	opts := &ebpf.CollectionOptions{Maps: ebpf.MapOptions{PinPath: cfg.PinDir}}
 	var objs LoupeObjects
 	err = spec.LoadAndAssign(&objs, opts)
@@ -72,4 +77,13 @@ func removeMapPins(dir string, spec *ebpf.CollectionSpec) error {
 		}
 	}
 	return nil
+}
+
+// proxyTag tells this datapath's proxy marks from those of another loupe
+// datapath on the host (tests run several): a hash of the pin directory,
+// the same across restarts of one agent.
+func proxyTag(pinDir string) uint8 {
+	h := fnv.New32a()
+	h.Write([]byte(pinDir))
+	return uint8(h.Sum32()%255) + 1
 }

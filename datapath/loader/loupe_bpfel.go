@@ -181,6 +181,7 @@ const (
 	LoupeProgToEndpoint        = "to_endpoint"
 	LoupeProgToProxy           = "to_proxy"
 	LoupeVarMonitorAggregation = "monitor_aggregation"
+	LoupeVarProxyTag           = "proxy_tag"
 	LoupeVarReportIntervalNs   = "report_interval_ns"
 	LoupeVarUnusedTraceEvent   = "unused_trace_event"
 	LoupeVarWakeupBytes        = "wakeup_bytes"
@@ -255,6 +256,7 @@ type LoupeMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type LoupeVariableSpecs struct {
 	MonitorAggregation *ebpf.VariableSpec `ebpf:"monitor_aggregation"`
+	ProxyTag           *ebpf.VariableSpec `ebpf:"proxy_tag"`
 	ReportIntervalNs   *ebpf.VariableSpec `ebpf:"report_interval_ns"`
 	UnusedTraceEvent   *ebpf.VariableSpec `ebpf:"unused_trace_event"`
 	WakeupBytes        *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -314,6 +316,7 @@ func (m *LoupeMaps) Close() error {
 // It can be passed to LoadLoupeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type LoupeVariables struct {
 	MonitorAggregation *ebpf.Variable `ebpf:"monitor_aggregation"`
+	ProxyTag           *ebpf.Variable `ebpf:"proxy_tag"`
 	ReportIntervalNs   *ebpf.Variable `ebpf:"report_interval_ns"`
 	UnusedTraceEvent   *ebpf.Variable `ebpf:"unused_trace_event"`
 	WakeupBytes        *ebpf.Variable `ebpf:"wakeup_bytes"`
