@@ -30,18 +30,23 @@ type prometheusProc struct {
 	exit chan struct{}
 }
 
-// startPrometheus scrapes targets (job name -> host:port) every second.
+// startPrometheus scrapes jobs (job name -> host:port targets) every
+// second and evaluates the rules of ruleFile (if not empty) every second.
 // It is killed when the test ends, failed or not.
-func startPrometheus(t testing.TB, targets map[string]string) *prometheusProc {
+func startPrometheus(t testing.TB, jobs map[string][]string, ruleFile string) *prometheusProc {
 	t.Helper()
 	if _, err := os.Stat(prometheusBin); err != nil {
 		t.Fatalf("prometheus is not installed (make deps installs Debian's package): %v", err)
 	}
 	dir := t.TempDir()
 	var cfg strings.Builder
-	cfg.WriteString("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n")
-	for job, target := range targets {
-		fmt.Fprintf(&cfg, "  - job_name: %s\n    static_configs:\n      - targets: ['%s']\n", job, target)
+	cfg.WriteString("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n")
+	if ruleFile != "" {
+		fmt.Fprintf(&cfg, "rule_files: ['%s']\n", ruleFile)
+	}
+	cfg.WriteString("scrape_configs:\n")
+	for job, targets := range jobs {
+		fmt.Fprintf(&cfg, "  - job_name: %s\n    static_configs:\n      - targets: ['%s']\n", job, strings.Join(targets, "', '"))
 	}
 	file := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(file, []byte(cfg.String()), 0o644); err != nil {
@@ -109,6 +114,97 @@ func (p *prometheusProc) query(expr string) (queryResult, error) {
 		return r, fmt.Errorf("%s: %s", r.ErrorType, r.Error)
 	}
 	return r, nil
+}
+
+// sample is one element of an instant vector.
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+// vector evaluates expr now and returns its samples.
+func (p *prometheusProc) vector(expr string) ([]sample, error) {
+	res, err := p.query(expr)
+	if err != nil {
+		return nil, err
+	}
+	if res.Data.ResultType != "vector" {
+		return nil, fmt.Errorf("%s: a %s, want a vector", expr, res.Data.ResultType)
+	}
+	out := make([]sample, 0, len(res.Data.Result))
+	for _, raw := range res.Data.Result {
+		var s sample
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, fmt.Errorf("decode sample: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// firing returns the alerts that are firing now, by name.
+func (p *prometheusProc) firing() (map[string]bool, error) {
+	var r struct {
+		Data struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+				State  string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	if err := p.getJSON("/api/v1/alerts", &r); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, a := range r.Data.Alerts {
+		if a.State == "firing" {
+			out[a.Labels["alertname"]] = true
+		}
+	}
+	return out, nil
+}
+
+// exemplars returns the trace ids of the exemplars of expr's series over
+// the last window.
+func (p *prometheusProc) exemplars(expr string, window time.Duration) ([]string, error) {
+	var r struct {
+		Data []struct {
+			Exemplars []struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"exemplars"`
+		} `json:"data"`
+	}
+	now := time.Now()
+	q := url.Values{"query": {expr}, "start": {fmt.Sprint(now.Add(-window).Unix())}, "end": {fmt.Sprint(now.Unix())}}
+	if err := p.getJSON("/api/v1/query_exemplars?"+q.Encode(), &r); err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, s := range r.Data {
+		for _, e := range s.Exemplars {
+			ids = append(ids, e.Labels["trace_id"])
+		}
+	}
+	return ids, nil
+}
+
+func (p *prometheusProc) getJSON(path string, v any) error {
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	return nil
 }
 
 // readPromQL reads the expressions of a file, one a line, '#' comments.
