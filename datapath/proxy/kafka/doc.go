@@ -26,6 +26,12 @@
 //     (an unknown API key or version) or one whose topics it does not read
 //     passes only when the policy allows every request on the connection,
 //     and otherwise is dropped and the connection closed.
+//   - A call without topics is decided with topic "". That includes the
+//     incremental Fetch of a fetch session, which names only what changed:
+//     the session holds only partitions that an earlier, decided Fetch
+//     named (a denied one never reaches the broker), so nothing passes that
+//     was not allowed. Metadata for every topic (a nil topic list) is a
+//     call without topics too, as in Cilium.
 //   - One REQUEST flow per request, with the first topic it names (the
 //     first denied one when denied), as Cilium; one RESPONSE flow per
 //     response with the first non-zero error code in it and the latency.

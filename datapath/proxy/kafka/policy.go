@@ -1,6 +1,8 @@
 package kafkaproxy
 
 import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/loupe-dev/loupe/datapath/policy"
 	"github.com/loupe-dev/loupe/datapath/proxy"
 )
@@ -73,7 +75,7 @@ func (s *session) decide(req *request) decision {
 		if !v.Allowed {
 			code := errTopicAuthorization
 			if t == "" {
-				code = topLevelDenial(req.key)
+				code = topLevelDenial(req)
 			}
 			return decision{topic: t, policies: v.Policies, code: code}
 		}
@@ -102,12 +104,20 @@ func (s *session) denyingPolicies() []string {
 	return nil
 }
 
-// topLevelDenial is the authorization error of a call without topics.
-func topLevelDenial(key int16) int16 {
-	switch key {
+// topLevelDenial is the authorization error of a call without topics, as
+// a broker would give it: group calls name the group, transactional calls
+// the transactional id; an idempotent producer's InitProducerID without one
+// asks for a cluster permission.
+func topLevelDenial(req *request) int16 {
+	switch req.key {
 	case 10, 11, 12, 13, 14, 15, 16, 42:
 		return errGroupAuthorization
-	case 22, 25, 26:
+	case 22:
+		if r, ok := req.msg.(*kmsg.InitProducerIDRequest); ok && r.TransactionalID == nil {
+			return errClusterAuthorization
+		}
+		return errTxnAuthorization
+	case 25, 26:
 		return errTxnAuthorization
 	}
 	return errClusterAuthorization
