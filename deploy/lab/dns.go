@@ -57,6 +57,9 @@ func newZone(t *Topology) *dnsZone {
 				z.nodes[n] = true
 			}
 		}
+		for _, name := range w.Names {
+			z.addrs[name] = append(z.addrs[name], w.IPv4, w.IPv6)
+		}
 		for _, a := range []netip.Addr{w.IPv4, w.IPv6} {
 			if rev, err := dns.ReverseAddr(a.String()); err == nil {
 				z.ptr[rev] = w.FQDN()
@@ -104,7 +107,7 @@ func (z *dnsZone) answer(r *dns.Msg) *dns.Msg {
 		}
 		return m
 	}
-	if !dns.IsSubDomain(Zone, name) {
+	if !dns.IsSubDomain(Zone, name) && z.addrs[name] == nil {
 		// Not ours, and the lab has no upstream: nothing else exists.
 		m.Rcode = dns.RcodeNameError
 		return m

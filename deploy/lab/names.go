@@ -26,6 +26,8 @@ var (
 	// dnsLabelRe: RFC 1123 label, as Kubernetes names are; workload and
 	// namespace names become DNS names.
 	dnsLabelRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	// dnsNameRe: dot-separated DNS labels.
+	dnsNameRe = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 )
 
 // NetNSName is the name under /run/netns of a workload's network namespace.

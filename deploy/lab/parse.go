@@ -36,6 +36,8 @@ type workloadSpec struct {
 	IPv4      string            `yaml:"ipv4"`
 	IPv6      string            `yaml:"ipv6"`
 	Serve     []serveSpec       `yaml:"serve"`
+	External  bool              `yaml:"external"`
+	Names     []string          `yaml:"names"`
 	node      *yaml.Node
 }
 

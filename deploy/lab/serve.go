@@ -102,6 +102,8 @@ func listen(s Server, t *Topology, w *Workload, log *slog.Logger) (server, error
 		return listenUDPEcho(s.Port)
 	case DNS:
 		return listenDNS(s.Port, t, log)
+	case GRPC:
+		return listenGRPC(s.Port, w, log)
 	}
 	return nil, fmt.Errorf("unknown protocol %q", s.Protocol)
 }

@@ -15,6 +15,7 @@ const (
 	UDP  Protocol = "udp"
 	DNS  Protocol = "dns"
 	ICMP Protocol = "icmp"
+	GRPC Protocol = "grpc"
 )
 
 // Family selects the IP version(s) a traffic flow uses.
@@ -46,6 +47,12 @@ type Workload struct {
 	IPv4      netip.Addr        `json:"ipv4"`
 	IPv6      netip.Addr        `json:"ipv6"`
 	Serve     []Server          `json:"serve,omitempty"`
+	// External workloads stand for hosts outside the cluster: they are
+	// not registered with the agent, so the datapath sees them as world.
+	External bool `json:"external,omitempty"`
+	// Names are more DNS names (any domain) the lab DNS answers with the
+	// workload's addresses: external services for toFQDNs policies.
+	Names []string `json:"names,omitempty"`
 	// NetNS is the name of the network namespace under /run/netns.
 	NetNS string `json:"netns"`
 	// HostIface is the host side of the veth pair, where the agent attaches.

@@ -124,7 +124,7 @@ func TestParseTopologyErrors(t *testing.T) {
 		{"unknown top-level field", base + "nodes: 3\n",
 			`t.yaml:15: unknown field "nodes" in the top level; known fields are ipv4Pool, ipv6Pool, name, traffic, workloads`},
 		{"unknown workload field", replace(7, "    label: {app: web}"),
-			`t.yaml:7: unknown field "label" in workloads[0]; known fields are ipv4, ipv6, labels, name, namespace, serve`},
+			`t.yaml:7: unknown field "label" in workloads[0]; known fields are external, ipv4, ipv6, labels, name, names, namespace, serve`},
 		{"unknown serve field", replace(14, "      - {protocol: tcp, prot: 5432}"),
 			"topology t.yaml has 2 problems:\n" +
 				`  t.yaml:14: unknown field "prot" in workloads[1].serve[0]; known fields are port, protocol` + "\n" +
@@ -170,7 +170,7 @@ func TestParseTopologyErrors(t *testing.T) {
 		{"port missing", replace(14, "      - {protocol: udp}"),
 			"t.yaml:14: serve udp has no port; add port: 1-65535"},
 		{"serve unknown protocol", replace(14, "      - {protocol: sctp, port: 5432}"),
-			`t.yaml:14: unknown protocol "sctp" in serve; use http, tcp, udp or dns`},
+			`t.yaml:14: unknown protocol "sctp" in serve; use http, grpc, tcp, udp or dns`},
 		{"port served twice", replace(14, "      - {protocol: tcp, port: 5432}\n      - {protocol: http, port: 5432}"),
 			"t.yaml:15: workload shop/db serves port tcp/5432 twice (also on line 14); use another port"},
 		{"dns on another port", replace(14, "      - {protocol: dns, port: 5353}"),

@@ -86,6 +86,9 @@ func (m *Manager) create(ctx context.Context, st *State, opts UpOptions) error {
 	if opts.Agent != nil {
 		for i := range st.Workloads {
 			w := &st.Workloads[i]
+			if w.External {
+				continue
+			}
 			st.Registered = append(st.Registered, w.ID())
 			if err := m.saveState(st); err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -208,6 +209,15 @@ func (v *validator) workload(s *workloadSpec, seen map[string]int, dnsLine *int)
 		}
 	}
 	w.Serve = v.servers(s, w.ID(), dnsLine)
+	w.External = s.External
+	for i, n := range s.Names {
+		name := strings.ToLower(strings.TrimSuffix(n, "."))
+		if !dnsNameRe.MatchString(name) {
+			v.addf(lineOf(s.node, "names"), "workload %s: names[%d] %q is not a DNS name", w.ID(), i, n)
+			continue
+		}
+		w.Names = append(w.Names, name+".")
+	}
 	return w
 }
 
@@ -219,7 +229,7 @@ func (v *validator) servers(s *workloadSpec, id string, dnsLine *int) []Server {
 		p := Protocol(ss.Protocol)
 		var transports []string
 		switch p {
-		case HTTP, TCP:
+		case HTTP, TCP, GRPC:
 			transports = []string{"tcp"}
 		case UDP:
 			transports = []string{"udp"}
@@ -234,10 +244,10 @@ func (v *validator) servers(s *workloadSpec, id string, dnsLine *int) []Server {
 				*dnsLine = line
 			}
 		case "":
-			v.addf(line, "serve entry has no protocol; use http, tcp, udp or dns")
+			v.addf(line, "serve entry has no protocol; use http, grpc, tcp, udp or dns")
 			continue
 		default:
-			v.addf(lineOf(ss.node, "protocol"), "unknown protocol %q in serve; use http, tcp, udp or dns", ss.Protocol)
+			v.addf(lineOf(ss.node, "protocol"), "unknown protocol %q in serve; use http, grpc, tcp, udp or dns", ss.Protocol)
 			continue
 		}
 		switch {
