@@ -2,8 +2,10 @@ package httpproxy
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,7 +81,7 @@ func newRig(t testing.TB, dst string, pol *proxy.Policy, cfg Config) *rig {
 	}
 	dstAP := netip.MustParseAddrPort(dst)
 	r := &rig{addr: ln.Addr().String(), flows: newFlowLog()}
-	r.h = New(cfg, proxy.PlainDialer{}, r.flows.emit, nil)
+	r.h = New(cfg, proxy.PlainDialer{}, r.flows.emit, testLogger(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -124,4 +126,16 @@ func httpPolicy(t testing.TB, name string, rules ...policy.HTTPRule) *proxy.Poli
 	return &proxy.Policy{Egress: &policy.L7Set{Grants: []policy.L7Grant{{
 		Policy: name, Rule: name + " egress[0]", Rules: &policy.L7Rules{HTTP: compiled},
 	}}}}
+}
+
+// testLogger logs the handler's debug messages into the test's output.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -21,7 +21,8 @@ const expectContinueTimeout = time.Second
 // server closed it, so that the server sees the client's connection and
 // not a pool.
 type upstream struct {
-	tr *http.Transport
+	tr   *http.Transport
+	addr string // the server's, whatever the requests name
 
 	mu     sync.Mutex
 	cc     *http.ClientConn
@@ -36,7 +37,7 @@ func newUpstream(dial proxy.Dialer, m *proxy.Conn, h2 bool, maxHeaderBytes int) 
 	} else {
 		p.SetHTTP1(true)
 	}
-	return &upstream{tr: &http.Transport{
+	return &upstream{addr: m.Dst.String(), tr: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return dial.Dial(ctx, "tcp", m)
 		},
@@ -51,7 +52,7 @@ var errUpstreamClosed = errors.New("upstream closed")
 
 // conn is the current connection, dialed if there is none or the last
 // one failed or was closed.
-func (u *upstream) conn(ctx context.Context, addr string) (*http.ClientConn, error) {
+func (u *upstream) conn(ctx context.Context) (*http.ClientConn, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.closed {
@@ -64,7 +65,7 @@ func (u *upstream) conn(ctx context.Context, addr string) (*http.ClientConn, err
 		u.old = append(u.old, u.cc)
 		u.cc = nil
 	}
-	cc, err := u.tr.NewClientConn(ctx, "http", addr)
+	cc, err := u.tr.NewClientConn(ctx, "http", u.addr)
 	if err != nil {
 		return nil, fmt.Errorf("connect upstream: %w", err)
 	}
@@ -77,7 +78,7 @@ func (u *upstream) conn(ctx context.Context, addr string) (*http.ClientConn, err
 // again once on a new connection, as net/http's Transport does.
 func (u *upstream) roundTrip(req *http.Request) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		cc, err := u.conn(req.Context(), req.URL.Host)
+		cc, err := u.conn(req.Context())
 		if err != nil {
 			return nil, err
 		}
