@@ -51,7 +51,8 @@ func startServer(t testing.TB) *testServer {
 	}
 	s := &testServer{addr: ln.Addr().(*net.TCPAddr).AddrPort(), held: make(chan string, 64)}
 	udp := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve)}
-	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve), IdleTimeout: func() time.Duration { return time.Minute }}
+	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve), MaxTCPQueries: -1,
+		IdleTimeout: func() time.Duration { return time.Minute }}
 	var wg sync.WaitGroup
 	wg.Go(func() { udp.ActivateAndServe() })
 	wg.Go(func() { tcp.ActivateAndServe() })
