@@ -39,6 +39,8 @@ type agentOptions struct {
 	metricsPorts     []uint16
 	// The L7 proxy and the DNS name cache.
 	proxy proxyOptions
+	// OpenTelemetry and flow files (agent_export.go).
+	export exportOptions
 }
 
 func newAgentCmd() *cobra.Command {
@@ -85,6 +87,7 @@ CAP_NET_ADMIN, CAP_SYS_ADMIN) and a BPF filesystem.`,
 	f.StringVar(&o.metrics, "metrics", o.metrics, `flow metrics and their label contexts, in Hubble's syntax: "flow:sourceContext=namespace;destinationContext=workload,drop,policy"; contexts: namespace, workload, identity, app, none; families: `+strings.Join(metrics.Families, ", ")+` (empty: none)`)
 	f.IntVar(&o.metricsSeriesCap, "metrics-series-cap", o.metricsSeriesCap, "series per flow metric; more are folded into one \"other\" series and counted in loupe_metrics_series_folded_total")
 	f.Var(newPortList(&o.metricsPorts), "metrics-ports", "ports that loupe_port_distribution_total names besides those below 1024 (comma-separated)")
+	o.export.addFlags(f)
 	o.proxy.addFlags(f)
 	return cmd
 }
@@ -108,6 +111,9 @@ func (o agentOptions) validate() (loader.Config, error) {
 		return loader.Config{}, badInput("--socket and --listen are both empty: the agent would serve nothing")
 	}
 	if _, err := o.flowMetricsConfig(); err != nil {
+		return loader.Config{}, err
+	}
+	if _, err := o.export.validate(); err != nil {
 		return loader.Config{}, err
 	}
 	if err := o.validateCluster(); err != nil {

@@ -35,6 +35,7 @@ type agent struct {
 	objs       *loader.LoupeObjects
 	collector  *collector.Collector
 	proxy      *proxy.Server
+	export     *agentExport
 	names      *fqdn.Cache
 	ctgc       *ctgc.Collector
 	servers    []*grpc.Server
@@ -81,13 +82,16 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 		return nil, err
 	}
 	reg := newRegistry()
+	if a.export, err = startExport(o.export, o.nodeName, reg, log); err != nil {
+		return nil, err
+	}
 	var resolvePolicy func() error
 	a.names = newNameCache(o.proxy, &resolvePolicy, log)
 	enf, err := enforce.New(enforce.Config{
 		FQDNs: a.names.Prefixes, Selectors: a.names.SetSelectors,
 		StateDir: o.stateDir, Log: log, Endpoints: mgr, IDs: ids,
 		Maps: maps.NewPolicyMaps(a.objs), IPCache: maps.NewIPCache(a.objs.Ipcache),
-		Installed: newApplyLatency(reg),
+		Installed: a.export.tracedApply(newApplyLatency(reg)),
 	})
 	if err != nil {
 		return nil, err
@@ -117,6 +121,7 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 	if len(mcfg.Specs) > 0 {
 		ccfg.Observer = a.metrics
 	}
+	ccfg.Observer = a.export.observer(ccfg.Observer)
 	c, err := collector.New(ccfg, log, a.objs.Events, a.objs.LostEvents, p)
 	if err != nil {
 		return nil, badInput("%v", err)
@@ -154,6 +159,7 @@ func (a *agent) stop() error {
 	if a.collector != nil {
 		errs = append(errs, a.collector.Stop())
 	}
+	errs = append(errs, a.export.stop())
 	if a.names != nil {
 		a.names.Stop()
 	}
