@@ -14,6 +14,7 @@ import (
 	"github.com/loupe-dev/loupe/collector"
 	"github.com/loupe-dev/loupe/datapath/fqdn"
 	dnsproxy "github.com/loupe-dev/loupe/datapath/proxy/dns"
+	httpproxy "github.com/loupe-dev/loupe/datapath/proxy/http"
 	kafkaproxy "github.com/loupe-dev/loupe/datapath/proxy/kafka"
 
 	"github.com/loupe-dev/loupe/api/flow"
@@ -142,7 +143,9 @@ func newNameCache(o proxyOptions, resolve *func() error, log *slog.Logger) *fqdn
 func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, local func(net.IP) bool, log *slog.Logger) proxy.Handlers {
 	dial := proxy.TransparentDialer{LocalEndpoint: local}
 	dns := dnsproxy.New(dnsproxy.Config{}, dial, c.EmitL7, names, log.With("proxy", "dns"))
+	httpCfg := httpproxy.Config{KeepHeaders: o.keepHeaders, KeepQuery: o.keepQuery}
 	return proxy.Handlers{
+		HTTP:       httpproxy.New(httpCfg, dial, c.EmitL7, log.With("proxy", "http")),
 		DNS:        dns,
 		DNSPackets: dns,
 		Kafka:      kafkaproxy.New(kafkaproxy.Config{}, dial, c.EmitL7, log.With("proxy", "kafka")),
