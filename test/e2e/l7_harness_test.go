@@ -100,8 +100,8 @@ func (l *l7Lab) l7Flows(t *testing.T, done func([]*flow.Flow) bool, args ...stri
 func summarize(fs []*flow.Flow) string {
 	var b []byte
 	for _, f := range fs {
-		b = append(b, (f.GetEventType().String()+" "+f.GetVerdict().String()+" "+f.GetObservationPoint().String()+" "+
-			f.GetL7().String()+"\n")...)
+		b = append(b, (f.GetEventType().String() + " " + f.GetVerdict().String() + " " + f.GetObservationPoint().String() + " " +
+			f.GetL7().String() + "\n")...)
 	}
 	return string(b)
 }
