@@ -70,15 +70,31 @@ type httpReply struct {
 	Path      string `json:"path"`
 	Status    int    `json:"status"`
 	Client    string `json:"client"`
+	// Downstream is what a /chain/ call got.
+	Downstream *chainReply `json:"downstream,omitempty"`
 }
 
 // NewHTTPHandler answers any path with 200 and a JSON body naming the
 // workload, /status/NNN with status NNN, and /slow?ms=N after N ms, so that
-// traffic can produce errors and latency on purpose.
+// traffic can produce errors and latency on purpose. /chain/HOST:PORT/REST
+// calls http://HOST:PORT/REST and answers with its status: nested, it makes
+// call chains for tracing (see chainCall).
 func NewHTTPHandler(lab string, w *Workload) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		status := http.StatusOK
+		var downstream *chainReply
 		switch {
+		case strings.HasPrefix(r.URL.Path, "/chain/"):
+			d, err := chainCall(r)
+			if err != nil {
+				code := http.StatusBadGateway
+				if errors.Is(err, errBadChainPath) {
+					code = http.StatusBadRequest
+				}
+				http.Error(rw, err.Error()+"\n", code)
+				return
+			}
+			status, downstream = d.Status, d
 		case strings.HasPrefix(r.URL.Path, "/status/"):
 			code, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/status/"))
 			if err != nil || code < 200 || code > 599 {
@@ -102,7 +118,7 @@ func NewHTTPHandler(lab string, w *Workload) http.Handler {
 		}
 		body, _ := json.Marshal(httpReply{
 			Lab: lab, Namespace: w.Namespace, Workload: w.Name,
-			Method: r.Method, Path: r.URL.Path, Status: status, Client: r.RemoteAddr,
+			Method: r.Method, Path: r.URL.Path, Status: status, Client: r.RemoteAddr, Downstream: downstream,
 		})
 		rw.Header().Set("Content-Type", "application/json")
 		rw.Header().Set("Server", "loupe-lab")
