@@ -58,7 +58,8 @@ func TestProduceAllowedAndDeniedOnOneConnection(t *testing.T) {
 			t.Errorf("request %d: verdict %v topic %q error %d, want %v %q %d", i, r.Verdict, k.Topic, k.ErrorCode,
 				want[i].verdict, want[i].topic, want[i].code)
 		}
-		if r.EventType != flow.EventType_L7 || r.IsReply || k.ApiVersion < 3 || k.CorrelationId == 0 && i > 0 {
+		// The proxy caps Produce at the last version that names topics.
+		if r.EventType != flow.EventType_L7 || r.IsReply || k.ApiVersion < 3 || k.ApiVersion > int32(versionCaps[0]) || k.CorrelationId == 0 && i > 0 {
 			t.Errorf("request %d: event %v reply %v version %d correlation %d", i, r.EventType, r.IsReply, k.ApiVersion, k.CorrelationId)
 		}
 		if got := r.GetL4().GetTcp().GetSourcePort(); got != port {
