@@ -30,7 +30,10 @@ type testServer struct {
 	held chan string
 }
 
-func startServer(t testing.TB) *testServer {
+func startServer(t testing.TB) *testServer { return startServerWith(t, -1) }
+
+// startServerWith closes TCP connections after maxTCP queries (-1: never).
+func startServerWith(t testing.TB, maxTCP int) *testServer {
 	t.Helper()
 	var ln net.Listener
 	var pc net.PacketConn
@@ -51,7 +54,7 @@ func startServer(t testing.TB) *testServer {
 	}
 	s := &testServer{addr: ln.Addr().(*net.TCPAddr).AddrPort(), held: make(chan string, 64)}
 	udp := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve)}
-	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve), MaxTCPQueries: -1,
+	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve), MaxTCPQueries: maxTCP,
 		IdleTimeout: func() time.Duration { return time.Minute }}
 	var wg sync.WaitGroup
 	wg.Go(func() { udp.ActivateAndServe() })

@@ -199,3 +199,21 @@ func TestServeConnEndsWithContext(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestServerClosesTCP: a server that closes the upstream connection after
+// each query (as servers do after some queries or some idle time) costs
+// the client nothing: the proxy reconnects.
+func TestServerClosesTCP(t *testing.T) {
+	srv := startServerWith(t, 1)
+	h := New(Config{}, proxy.PlainDialer{}, nil, nil, nil)
+	co, err := dns.Dial("tcp", serveTCP(t, h, testConn(t, srv, 6)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer co.Close()
+	q := query("a.example.com", dns.TypeA)
+	exchanges(t, co, []*dns.Msg{q, q, q}, []int{dns.RcodeSuccess, dns.RcodeSuccess, dns.RcodeSuccess})
+	if s := h.Stats(); s.UpstreamErrors != 0 {
+		t.Errorf("stats %+v: want no upstream errors", s)
+	}
+}
