@@ -110,10 +110,14 @@ func (rc *rawClient) read(t testing.TB) (*http.Response, string) {
 	return resp, string(body)
 }
 
-// closed reports whether the proxy closed the connection.
+// closed reads until the proxy closes the connection (the test fails by
+// its timeout if it never does).
 func (rc *rawClient) closed() bool {
-	_, err := rc.br.ReadByte()
-	return err == io.EOF
+	for {
+		if _, err := rc.br.ReadByte(); err != nil {
+			return true
+		}
+	}
 }
 
 // flowSummary is what the tests compare of a flow.

@@ -70,7 +70,9 @@ func (cc *conn1) readRequest(first bool) (*http.Request, bool) {
 	h.log.Debug("http request rejected", "src", cc.m.Src, "dst", cc.m.Dst, "code", code, "error", err)
 	h.emitError(cc.m, nil, "HTTP/1.1", code)
 	_ = cc.c.SetWriteDeadline(time.Now().Add(h.cfg.HeaderTimeout))
-	_ = writeLocal1(cc.bw, nil, code, http.StatusText(code)+"\n", true)
+	if writeLocal1(cc.bw, nil, code, http.StatusText(code)+"\n", true) == nil {
+		lingerClose(cc.c)
+	}
 	return nil, false
 }
 
@@ -82,6 +84,9 @@ func readHead(br *bufio.Reader, lim *limitReader, limit int64) (*http.Request, i
 	req, err := http.ReadRequest(br)
 	lim.n = -1
 	switch {
+	case err == nil && req.ProtoAtLeast(1, 1) && req.Host == "":
+		// RFC 9112 3.2, as net/http's server demands.
+		return nil, http.StatusBadRequest, errors.New("read request: missing Host header")
 	case err == nil:
 		return req, 0, nil
 	case lim.hit:
@@ -219,4 +224,20 @@ func writeLocal1(bw *bufio.Writer, req *http.Request, code int, body string, clo
 		bw.WriteString(body)
 	}
 	return bw.Flush()
+}
+
+// lingerDelay is how long an answered bad client may keep sending before
+// the connection closes.
+const lingerDelay = 500 * time.Millisecond
+
+// lingerClose ends the proxy's side and reads what the client still sends
+// for a while, so that closing with unread input (a reset) does not
+// destroy the error answer before the client reads it, as net/http does.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(lingerDelay))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c, maxDrain))
 }

@@ -3,8 +3,10 @@ package httpproxy
 import (
 	"context"
 	"io"
+	"log"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -24,9 +26,13 @@ func (h *Handler) serveHTTP2(ctx context.Context, c net.Conn, m *proxy.Conn) {
 		IdleTimeout:          h.cfg.IdleTimeout,
 		// Protocol errors of the client (bad frames, flow control,
 		// trailers) are errors of this connection's requests.
+		// Unreadable requests (a stream's protocol error) are errors of
+		// the connection's requests; connection errors come by the log.
 		CountError: func(errType string) {
-			h.log.Debug("http2 protocol error", "src", m.Src, "dst", m.Dst, "error", errType)
-			h.emitError(m, nil, "HTTP/2", http.StatusBadRequest)
+			if strings.HasPrefix(errType, "stream_PROTOCOL_") {
+				h.log.Debug("http2 stream error", "src", m.Src, "dst", m.Dst, "error", errType)
+				h.emitError(m, nil, "HTTP/2", http.StatusBadRequest)
+			}
 		},
 	}
 	//lint:ignore SA1019 ServeConn is the one-connection server we need; net/http has none.
@@ -36,6 +42,7 @@ func (h *Handler) serveHTTP2(ctx context.Context, c net.Conn, m *proxy.Conn) {
 			MaxHeaderBytes:    h.cfg.MaxHeaderBytes,
 			ReadHeaderTimeout: h.cfg.HeaderTimeout,
 			IdleTimeout:       h.cfg.IdleTimeout,
+			ErrorLog:          log.New(&h2ErrorLog{h: h, m: m}, "", 0),
 		},
 		Handler: &stream2{h: h, m: m, up: up},
 	})
@@ -83,7 +90,10 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	rc := http.NewResponseController(w)
-	if isGRPC(resp.Header) {
+	if isGRPC(resp.Header) && resp.Header.Get("Grpc-Status") == "" {
+		// A stream's headers go at once: the client may wait for them
+		// before it sends. A status in the headers is a trailers-only
+		// answer, which must end the stream in the same frame.
 		_ = rc.Flush()
 	}
 	buf := make([]byte, 32<<10)
@@ -106,4 +116,21 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) {
 	for k, vs := range resp.Trailer {
 		hdr[http.TrailerPrefix+k] = vs
 	}
+}
+
+// h2ErrorLog turns the HTTP/2 server's reports of connection errors (a
+// client breaking the protocol: the connection is closed with GOAWAY)
+// into ERROR flows; the rest goes to the debug log.
+type h2ErrorLog struct {
+	h *Handler
+	m *proxy.Conn
+}
+
+func (l *h2ErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	l.h.log.Debug("http2 server", "src", l.m.Src, "dst", l.m.Dst, "msg", msg)
+	if strings.Contains(msg, "server connection error") {
+		l.h.emitError(l.m, nil, "HTTP/2", http.StatusBadRequest)
+	}
+	return len(p), nil
 }
