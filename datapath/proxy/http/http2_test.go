@@ -166,4 +166,3 @@ func TestGRPC(t *testing.T) {
 		t.Errorf("List flow verdict %v", got[4].GetVerdict())
 	}
 }
-
