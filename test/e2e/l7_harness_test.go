@@ -34,12 +34,17 @@ func newL7Lab(t *testing.T) *l7Lab {
 // network namespace; the connection stays usable from any goroutine.
 func (l *l7Lab) dial(from, network, addr string) (net.Conn, error) {
 	var c net.Conn
-	err := labpkg.RunInNetNS(labpkg.NetNSName(l.lab.name, namespaceOf(from), from), func() error {
+	err := runIn(l, from, func() error {
 		var err error
 		c, err = net.DialTimeout(network, addr, 3*time.Second)
 		return err
 	})
 	return c, err
+}
+
+// runIn runs fn on a thread in a workload's network namespace.
+func runIn(l *l7Lab, workload string, fn func() error) error {
+	return labpkg.RunInNetNS(labpkg.NetNSName(l.lab.name, namespaceOf(workload), workload), fn)
 }
 
 func namespaceOf(workload string) string {

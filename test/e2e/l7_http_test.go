@@ -22,9 +22,13 @@ import (
 // TestL7 runs the L7 scenarios on one lab with shop-l7.yaml applied.
 func TestL7(t *testing.T) {
 	l := newL7Lab(t)
+	// First: it needs a name nobody asked for yet.
+	t.Run("toFQDNs", l.fqdnPolicy)
 	t.Run("http allowed and denied on one connection, by address", l.httpKeepAlive)
 	t.Run("grpc allowed and denied on one connection", l.grpcMixed)
 	t.Run("bad input", l.httpBadInput)
+	t.Run("dns allowed and denied on one connection", l.dnsMixed)
+	t.Run("dns garbage", l.dnsGarbage)
 }
 
 // httpKeepAlive: the frontend connects to catalog by address (no name, no
