@@ -11,9 +11,10 @@ GENERATED := api datapath/loader
 # Debian packages the build, the lab and the tests use.
 DEB_PKGS := clang llvm libbpf-dev iproute2 protobuf-compiler libprotobuf-dev \
 	dnsutils curl iperf3 tcpdump jq iputils-ping iptables ca-certificates \
-	clickhouse-server clickhouse-client prometheus
+	clickhouse-server clickhouse-client prometheus \
+	chromium
 
-.PHONY: all deps generate build run test bench lint check-generated clean
+.PHONY: all deps generate build run test bench lint check-generated clean ui ui-deps ui-check
 
 all: build
 
@@ -54,12 +55,31 @@ run: deps build
 	./deploy/run.sh
 
 ## test: every test, privileged ones included (run as root).
-test: deps check-generated build lint
+test: deps check-generated ui-check build lint
 	CI=$${CI:-} LOUPE_BIN=$(CURDIR)/bin/loupe $(GO) test -count=1 -timeout 15m ./...
 
 ## bench: datapath, decoder and end-to-end figures, with ratios to baselines.
 bench: deps build
 	LOUPE_BIN=$(CURDIR)/bin/loupe ./deploy/bench.sh
+
+## ui-deps: the web UI's npm packages (lockfile, no scripts), for its build and browser tests.
+UI_WEB := ui/web
+ui-deps: $(UI_WEB)/node_modules/.installed
+$(UI_WEB)/node_modules/.installed: $(UI_WEB)/package.json $(UI_WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "the web UI needs node 20+ and npm"; exit 1; }
+	cd $(UI_WEB) && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+## ui: type-check and build the web UI into ui/assets/dist (committed, embedded in bin/loupe).
+ui: ui-deps
+	cd $(UI_WEB) && npx tsc --noEmit -p . && node build.mjs
+
+## ui-check: fail when the committed UI bundle is not what its sources build.
+ui-check: ui
+	@if ! git diff --quiet -- ui/assets/dist || [ -n "$$(git status --porcelain -- ui/assets/dist)" ]; then \
+		git status --short -- ui/assets/dist; \
+		echo "ui/assets/dist is stale: run 'make ui' and commit the result"; exit 1; \
+	fi
 
 ## lint: gofmt and go vet.
 lint:

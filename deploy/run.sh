@@ -28,6 +28,7 @@ cleanup() {
 	# endpoints and detach), the agent last.
 	[ -n "${traffic:-}" ] && kill "$traffic" 2>/dev/null
 	"$BIN" lab down --name "$LAB" >/dev/null 2>&1 || true
+	[ -n "${ui:-}" ] && kill "$ui" 2>/dev/null
 	[ -n "${relay:-}" ] && kill "$relay" 2>/dev/null
 	[ -n "${agent:-}" ] && kill "$agent" 2>/dev/null
 	[ -n "${clickhouse:-}" ] && kill "$clickhouse" 2>/dev/null
@@ -72,14 +73,19 @@ wait_for agent "$agent" "$LOG_DIR/agent.log" "$BIN" status
 relay=$!
 wait_for relay "$relay" "$LOG_DIR/relay.log" "$BIN" status --server 127.0.0.1:4245
 
+"$BIN" ui --server 127.0.0.1:4245 --query-api 127.0.0.1:4246 >"$LOG_DIR/ui.log" 2>&1 &
+ui=$!
+wait_for ui "$ui" "$LOG_DIR/ui.log" curl -sf http://127.0.0.1:12000/
+
 "$BIN" lab up --topology "$TOPOLOGY"
 "$BIN" lab traffic --name "$LAB" >"$LOG_DIR/traffic.log" 2>&1 &
 traffic=$!
 
 cat <<EOT
 
-loupe is running: agent, relay, ClickHouse (logs in $LOG_DIR; history in $CH_DIR),
+loupe is running: agent, relay, web UI, ClickHouse (logs in $LOG_DIR; history in $CH_DIR),
 the demo lab and live traffic.
+Open http://127.0.0.1:12000 for the web UI (service map, flows, history, tracing).
 In another terminal:
   $BIN observe -f                                  # live flows of this node
   $BIN observe --server 127.0.0.1:4245 -f          # the cluster, through the relay

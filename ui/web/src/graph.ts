@@ -53,11 +53,11 @@ export class Graph {
   }
 
   /** Adds the agent's workloads, so that quiet ones are on the map too. */
-  addEndpoints(eps: EndpointInfo[]): void {
+  addEndpoints(eps: EndpointInfo[], onlyKnown = false): void {
     for (const e of eps) {
       if (!e.workload) continue;
       const id = (e.namespace ? e.namespace + '/' : '') + e.workload;
-      const n = this.node(id, e.namespace || OUTSIDE, 'workload', e.workload);
+      const n = onlyKnown ? this.nodes.get(id) : this.node(id, e.namespace || OUTSIDE, 'workload', e.workload);
       if (!n) continue;
       n.identity = e.identity;
       n.labels = Object.entries(e.labels || {}).map(([k, v]) => k + '=' + v).sort();
@@ -169,8 +169,10 @@ export function graphFromHistory(edges: HistEdge[], seconds: number): Graph {
   const g = new Graph();
   const nodeOf = (ns: string, svc: string) => {
     if (ns) return g.node(ns + '/' + svc, ns, 'workload', svc);
-    const kind = svc === 'host' || svc.endsWith(':host') ? 'host' : svc === 'world' || svc.endsWith(':world') ? 'world' : 'dns';
-    return g.node(svc, OUTSIDE, kind, svc);
+    // The rollups name reserved identities by label; live flows by kind.
+    const name = svc.replace(/^reserved:/, '');
+    const kind = name === 'host' ? 'host' : name === 'world' ? 'world' : 'dns';
+    return g.node(name, OUTSIDE, kind, name);
   };
   for (const h of edges) {
     const s = nodeOf(h.src_namespace, h.src_service), d = nodeOf(h.dst_namespace, h.dst_service);

@@ -20,7 +20,11 @@ function rankOf(ids: string[], edges: LayoutEdge[], prev: Record<string, number>
   const out = new Map<string, string[]>();
   for (const id of ids) out.set(id, []);
   for (const e of edges) if (e.src !== e.dst && out.has(e.src) && out.has(e.dst)) out.get(e.src)!.push(e.dst);
-  const order = [...ids].sort((a, b) => cmpPrev(prev, a, b));
+  // Sources first (fewest incoming edges), so that a cycle is broken at the
+  // edge that points back to them.
+  const indeg = new Map<string, number>(ids.map((id) => [id, 0]));
+  for (const l of out.values()) for (const n of l) indeg.set(n, indeg.get(n)! + 1);
+  const order = [...ids].sort((a, b) => (indeg.get(a)! - indeg.get(b)!) || cmpPrev(prev, a, b));
   for (const l of out.values()) l.sort((a, b) => cmpPrev(prev, a, b));
   // Iterative DFS: drop edges to nodes on the stack (cycles).
   const state = new Map<string, number>(); // 1 on stack, 2 done

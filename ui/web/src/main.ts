@@ -19,6 +19,7 @@ let range = Number(params.get('range') || 0) || 0;
 let graph = new Graph();
 let flowCount = 0;
 let lastSub = '';
+let lastCount = 0;
 
 const el = {
   range: h('select', { 'data-testid': 'range', title: 'Time range' }, ...RANGES.map(([label, sec]) => h('option', { value: sec, selected: sec === range }, label))),
@@ -34,7 +35,7 @@ const el = {
 };
 
 const panel = new SidePanel({
-  addFilter(term) { el.filter.value = (el.filter.value.trim() + ' ' + term).trim(); apply(); },
+  addFilter(term) { el.filter.value = (el.filter.value.trim() + ' ' + term).trim(); void apply(); },
   traceConnection, traceRequest,
   policyOf: showPolicy,
   flowsOfEdge(e) { scopeToEdge(e, true); },
@@ -70,7 +71,16 @@ function windowOf(): { since: string; until: string } {
   return { since: new Date(now - (range || 900) * 1000).toISOString(), until: new Date(now).toISOString() };
 }
 
-function apply(): void {
+/** apply checks the filter, then restarts the map and the table with it;
+ *  a filter that does not parse changes nothing. */
+async function apply(): Promise<void> {
+  try {
+    await getJSON('/api/v1/filter', { filter: filterText() });
+  } catch (err) {
+    el.filterError.textContent = (err as Error).message;
+    return;
+  }
+  el.filterError.textContent = '';
   const q = new URLSearchParams();
   if (range) q.set('range', String(range));
   if (el.filter.value.trim()) q.set('filter', el.filter.value.trim());
@@ -80,6 +90,7 @@ function apply(): void {
   graph = new Graph();
   table.reset();
   flowCount = 0;
+  lastCount = 0;
   if (!range) {
     document.body.dataset.mode = 'live';
     live.start(filterText());
@@ -107,7 +118,9 @@ function scheduleMap(): void {
 async function loadEndpoints(): Promise<void> {
   try {
     const r = await getJSON<{ endpoints?: EndpointInfo[] }>('/api/v1/endpoints');
-    if (!range) { graph.addEndpoints(r.endpoints || []); scheduleMap(); }
+    // History shows what happened; today's endpoints only annotate it.
+    graph.addEndpoints(r.endpoints || [], range > 0);
+    scheduleMap();
   } catch { /* no agent configured: the map is built from flows alone */ }
 }
 
@@ -116,7 +129,7 @@ async function loadHistory(): Promise<void> {
   el.state.textContent = 'history: loading';
   el.state.className = 'state history';
   const mapReq = getJSON<{ edges: HistEdge[]; truncated: boolean }>('/api/v1/query/service-map', { since: w.since, until: w.until, limit: 10000 })
-    .then((m) => { graph = graphFromHistory(m.edges || [], range); map.show(graph); return m; });
+    .then((m) => { graph = graphFromHistory(m.edges || [], range); map.show(graph); void loadEndpoints(); return m; });
   const flowReq = flows({ filter: filterText(), since: w.since, until: w.until, limit: 2000 }).then((r) => { table.reset(r.items); return r; });
   const [m, f] = await Promise.allSettled([mapReq, flowReq]);
   const errs = [m, f].filter((x): x is PromiseRejectedResult => x.status === 'rejected').map((x) => String(x.reason?.message || x.reason));
@@ -125,6 +138,7 @@ async function loadHistory(): Promise<void> {
     (m.status === 'fulfilled' ? `, ${m.value.edges?.length || 0} edges from ClickHouse` : '') +
     (f.status === 'fulfilled' ? `, ${f.value.items.length} records${f.value.truncated ? ' (newest 2000)' : ''}` : '');
   el.state.className = 'state history' + (errs.length ? ' error' : '');
+  updateCounts();
   document.body.dataset.loaded = 'history';
 }
 
@@ -192,7 +206,6 @@ async function refreshStatus(): Promise<void> {
   } catch { /* shown by the stream state */ }
 }
 
-let lastCount = 0;
 setInterval(() => {
   if (!range) {
     graph.tick(1);
@@ -201,23 +214,27 @@ setInterval(() => {
   }
   const rate = flowCount - lastCount;
   lastCount = flowCount;
-  el.counts.textContent = (range ? '' : `${rate} flows/s · `) + `${table.size} rows`;
+  updateCounts(rate);
+}, 1000);
+
+function updateCounts(rate = 0): void {
+  el.counts.textContent = (range ? '' : `${rate} flows/s · `) + `${table.rowCount} rows`;
   el.lost.textContent = table.lost ? `lost ${table.lost}` : '';
   el.lost.classList.toggle('has-lost', table.lost > 0);
-}, 1000);
+}
 setInterval(() => { if (!range) loadEndpoints(); refreshStatus(); }, 10000);
 
-el.filter.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') apply(); });
-el.verdict.addEventListener('change', apply);
-el.status.addEventListener('change', apply);
-el.range.addEventListener('change', () => { range = Number(el.range.value); apply(); });
+el.filter.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') void apply(); });
+el.verdict.addEventListener('change', () => void apply());
+el.status.addEventListener('change', () => void apply());
+el.range.addEventListener('change', () => { range = Number(el.range.value); void apply(); });
 
 document.body.append(
   h('header', {},
     h('h1', {}, 'loupe'), el.range,
     h('div', { class: 'filterbox' }, el.filter, el.filterError),
     el.verdict, el.status,
-    h('button', { type: 'button', 'data-testid': 'apply', onclick: apply }, 'Apply'),
+    h('button', { type: 'button', 'data-testid': 'apply', onclick: () => void apply() }, 'Apply'),
     el.state, el.counts, el.lost),
   h('main', {}, map.el, panel.el),
   h('section', { class: 'flows' },
@@ -231,5 +248,5 @@ document.body.append(
   table: () => ({ rows: table.size, lost: table.lost }),
   subscribed: () => lastSub,
 };
-apply();
+void apply();
 refreshStatus();

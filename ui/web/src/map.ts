@@ -1,5 +1,5 @@
 // The service map: SVG, laid out by the worker, redrawn in place.
-import { clear, h, s } from './dom';
+import { h, s, setText } from './dom';
 import { GEdge, GNode, Graph, OUTSIDE } from './graph';
 import { Box, LayoutInput, LayoutResult } from './layout';
 import { fmtCount, fmtRate } from './model';
@@ -31,7 +31,12 @@ export class ServiceMap {
   private prevOrder: Record<string, number> = {};
   private zoom = { x: 20, y: 20, k: 1 };
   private selected = '';
-  private fitted = false;
+  private userMoved = false;
+  private groupEls = new Map<string, SVGElement>();
+  private edgeEls = new Map<string, SVGElement>();
+  private nodeEls = new Map<string, SVGElement>();
+  private current = new Map<string, GEdge>();
+  private nodeNow = new Map<string, GNode>();
   readonly stats: MapStats = { renders: 0, layouts: 0, firstRenderMs: 0, stableMs: 0, lastLayoutMs: 0, state: 'empty' };
 
   constructor(private events: MapEvents) {
@@ -49,9 +54,9 @@ export class ServiceMap {
     this.svg.append(defs, this.viewport);
     this.el = h('div', { class: 'map' }, this.svg,
       h('div', { class: 'map-tools' },
-        h('button', { type: 'button', title: 'Fit to view', onclick: () => this.fit() }, 'fit'),
-        h('button', { type: 'button', title: 'Zoom in', onclick: () => this.zoomBy(1.25) }, '+'),
-        h('button', { type: 'button', title: 'Zoom out', onclick: () => this.zoomBy(0.8) }, '−')));
+        h('button', { type: 'button', title: 'Fit to view, and keep fitting as the map grows', onclick: () => { this.userMoved = false; this.fit(); } }, 'fit'),
+        h('button', { type: 'button', title: 'Zoom in', onclick: () => { this.userMoved = true; this.zoomBy(1.25); } }, '+'),
+        h('button', { type: 'button', title: 'Zoom out', onclick: () => { this.userMoved = true; this.zoomBy(0.8); } }, '−')));
     this.worker = new Worker('layout.js');
     this.worker.onmessage = (ev: MessageEvent<LayoutResult>) => this.onLayout(ev.data);
     this.panZoom();
@@ -86,7 +91,8 @@ export class ServiceMap {
     this.stats.layouts++;
     this.stats.lastLayoutMs = r.ms;
     this.render();
-    if (!this.fitted && Object.keys(r.nodes).length) { this.fitted = true; this.fit(); }
+    // Until the person pans or zooms, every new layout is fitted to view.
+    if (!this.userMoved && Object.keys(r.nodes).length) this.fit();
     this.stats.state = 'stable';
     this.svg.setAttribute('data-state', 'stable');
     if (!this.stats.stableMs) this.stats.stableMs = performance.now();
@@ -125,54 +131,91 @@ export class ServiceMap {
     return { nodes, edges: [...edges.values()] };
   }
 
-  /** render redraws every element from the last layout. */
+  /** render updates the drawing from the last layout: elements are kept
+   *  by id and changed in place, so that a click or a hover survives. */
   render(): void {
     const r = this.laidOut;
     if (!r) return;
     const { nodes, edges } = this.visible();
     const now = Date.now();
-    clear(this.gGroups); clear(this.gEdges); clear(this.gNodes);
     const groups = new Map<string, number>();
     for (const n of nodes) groups.set(n.group, (groups.get(n.group) || 0) + 1);
-    for (const [g, count] of [...groups].sort()) {
+    const seenGroups = new Set<string>();
+    for (const [g, count] of groups) {
       const b = r.groups[g];
       if (!b) continue;
+      seenGroups.add(g);
       const collapsed = this.collapsed.has(g);
-      this.gGroups.append(s('g', { class: 'group' + (collapsed ? ' collapsed' : ''), 'data-group': g },
-        s('rect', { x: b.x, y: b.y, width: b.w, height: b.h, rx: 8 }),
-        s('text', { x: b.x + 10, y: b.y + 18, class: 'group-title', onclick: () => this.toggle(g) },
-          (collapsed ? '▸ ' : '▾ ') + (g === OUTSIDE ? 'outside the cluster' : g) + ' (' + (collapsed ? this.countOf(g) : count) + ')')));
+      let el = this.groupEls.get(g);
+      if (!el) {
+        el = s('g', { 'data-group': g },
+          s('rect', { rx: 8 }),
+          s('text', { class: 'group-title', onclick: () => this.toggle(g) }));
+        this.groupEls.set(g, el);
+        this.gGroups.append(el);
+      }
+      el.setAttribute('class', 'group' + (collapsed ? ' collapsed' : ''));
+      setAttrs(el.children[0], { x: b.x, y: b.y, width: b.w, height: b.h });
+      setAttrs(el.children[1], { x: b.x + 10, y: b.y + 18 });
+      setText(el.children[1], (collapsed ? '▸ ' : '▾ ') + (g === OUTSIDE ? 'outside the cluster' : g) + ' (' + (collapsed ? this.countOf(g) : count) + ')');
     }
+    prune(this.groupEls, seenGroups);
     const labels = edges.length <= LABEL_LIMIT;
+    const seenEdges = new Set<string>();
     for (const e of edges) {
       const a = r.nodes[e.src], b = r.nodes[e.dst];
       if (!a || !b) continue;
+      seenEdges.add(e.id);
       const cls = ['edge'];
       if (e.dropped > 0) cls.push('dropped');
       if (e.dropped > 0 && e.forwarded > 0) cls.push('mixed');
       if (e.audit > 0) cls.push('audit');
       if (now - e.lastSeen < 2500) cls.push('active');
       if (e.id === this.selected) cls.push('selected');
-      const d = edgePath(a, b);
-      const title = edgeTitle(e);
-      const g = s('g', {
-        class: cls.join(' '), 'data-src': e.src, 'data-dst': e.dst, 'data-proto': e.proto, 'data-port': e.port,
-        'data-dropped': e.dropped, 'data-forwarded': e.forwarded, onclick: () => { this.selected = e.id; this.events.edge(e); this.render(); },
-      },
-        s('path', { d, class: 'hit' }),
-        s('path', { d, class: 'line', 'marker-end': e.dropped > 0 ? 'url(#arrow-drop)' : 'url(#arrow)' }),
-        s('title', {}, title));
-      if (labels) {
-        const mx = (a.x + a.w + b.x) / 2, my = (a.y + a.h / 2 + b.y + b.h / 2) / 2 - 4;
-        g.append(s('text', { x: mx, y: my, class: 'edge-label' }, edgeLabel(e)));
+      let el = this.edgeEls.get(e.id);
+      if (!el) {
+        el = s('g', {
+          'data-src': e.src, 'data-dst': e.dst, 'data-proto': e.proto, 'data-port': e.port,
+          onclick: () => { this.selected = e.id; const cur = this.current.get(e.id); if (cur) this.events.edge(cur); this.render(); },
+        }, s('path', { class: 'hit' }), s('path', { class: 'line' }), s('title', {}), s('text', { class: 'edge-label' }));
+        this.edgeEls.set(e.id, el);
+        this.gEdges.append(el);
       }
-      this.gEdges.append(g);
+      this.current.set(e.id, e);
+      el.setAttribute('class', cls.join(' '));
+      setAttrs(el, { 'data-dropped': e.dropped, 'data-forwarded': e.forwarded });
+      const d = edgePath(a, b);
+      setAttrs(el.children[0], { d });
+      setAttrs(el.children[1], { d, 'marker-end': e.dropped > 0 ? 'url(#arrow-drop)' : 'url(#arrow)' });
+      setText(el.children[2], edgeTitle(e));
+      const label = el.children[3];
+      if (labels) {
+        setAttrs(label, { x: (a.x + a.w + b.x) / 2, y: (a.y + a.h / 2 + b.y + b.h / 2) / 2 - 4 });
+        setText(label, edgeLabel(e));
+      } else {
+        setText(label, '');
+      }
     }
+    prune(this.edgeEls, seenEdges);
+    for (const id of [...this.current.keys()]) if (!seenEdges.has(id)) this.current.delete(id);
+    const seenNodes = new Set<string>();
     for (const n of nodes) {
       const b = r.nodes[n.id];
       if (!b) continue;
-      this.gNodes.append(this.drawNode(n, b));
+      seenNodes.add(n.id);
+      this.nodeNow.set(n.id, n);
+      let el = this.nodeEls.get(n.id);
+      if (!el) {
+        el = s('g', { 'data-id': n.id, onclick: () => { const cur = this.nodeNow.get(n.id); if (!cur) return; if (cur.id.startsWith('group:')) this.toggle(cur.group); else this.events.node(cur); } },
+          s('rect', { rx: 6 }), s('text', { x: 10, y: 20, class: 'node-name' }), s('text', { x: 10, y: 37, class: 'node-sub' }),
+          s('text', { x: 10, y: 52, class: 'node-labels' }), s('title', {}));
+        this.nodeEls.set(n.id, el);
+        this.gNodes.append(el);
+      }
+      this.updateNode(el, n, b);
     }
+    prune(this.nodeEls, seenNodes);
+    for (const id of [...this.nodeNow.keys()]) if (!seenNodes.has(id)) this.nodeNow.delete(id);
     this.stats.renders++;
     if (!this.stats.firstRenderMs) this.stats.firstRenderMs = performance.now();
   }
@@ -183,7 +226,7 @@ export class ServiceMap {
     return n;
   }
 
-  private drawNode(n: GNode, b: Box): SVGElement {
+  private updateNode(el: SVGElement, n: GNode, b: Box): void {
     const folded = n.id.startsWith('group:');
     const cls = ['node', 'kind-' + n.kind];
     if (n.droppedIn + n.droppedOut > 0) cls.push('has-drops');
@@ -191,18 +234,13 @@ export class ServiceMap {
     const sub = folded ? (n.labels || []).length + ' workloads'
       : n.kind === 'workload' ? (n.identity !== undefined ? 'ID ' + n.identity : '') + policyLine(n)
         : n.kind === 'dns' ? 'DNS name' : n.kind === 'host' ? 'the node' : 'outside the cluster';
-    const g = s('g', {
-      class: cls.join(' '), 'data-id': n.id, transform: `translate(${b.x},${b.y})`,
-      onclick: () => folded ? this.toggle(n.group) : this.events.node(n),
-    },
-      s('rect', { width: b.w, height: b.h, rx: 6 }),
-      s('text', { x: 10, y: 20, class: 'node-name' }, clip(n.label, 24)),
-      s('text', { x: 10, y: 37, class: 'node-sub' }, clip(sub, 30)),
-      s('title', {}, nodeTitle(n)));
-    if (n.kind === 'workload' && !folded && n.labels?.length) {
-      g.append(s('text', { x: 10, y: 52, class: 'node-labels' }, clip(n.labels.filter((l) => !l.startsWith('loupe.')).join(' '), 30)));
-    }
-    return g;
+    el.setAttribute('class', cls.join(' '));
+    setAttrs(el, { transform: `translate(${b.x},${b.y})` });
+    setAttrs(el.children[0], { width: b.w, height: b.h });
+    setText(el.children[1], clip(n.label, 24));
+    setText(el.children[2], clip(sub, 30));
+    setText(el.children[3], n.kind === 'workload' && !folded && n.labels?.length ? clip(n.labels.filter((l) => !l.startsWith('loupe.')).join(' '), 30) : '');
+    setText(el.children[4], nodeTitle(n));
   }
 
   toggle(group: string): void {
@@ -233,6 +271,7 @@ export class ServiceMap {
     let drag: { x: number; y: number } | undefined;
     this.svg.addEventListener('wheel', (ev) => {
       ev.preventDefault();
+      this.userMoved = true;
       const f = ev.deltaY < 0 ? 1.1 : 1 / 1.1;
       const rect = this.svg.getBoundingClientRect();
       const px = ev.clientX - rect.left, py = ev.clientY - rect.top;
@@ -245,6 +284,7 @@ export class ServiceMap {
     });
     window.addEventListener('pointermove', (ev) => {
       if (!drag) return;
+      this.userMoved = true;
       this.zoom.x = ev.clientX - drag.x; this.zoom.y = ev.clientY - drag.y;
       this.applyZoom();
     });
@@ -300,3 +340,14 @@ function clip(t: string, n: number): string {
   return t.length > n ? t.slice(0, n - 1) + '…' : t;
 }
 
+
+function setAttrs(el: Element, attrs: Record<string, string | number>): void {
+  for (const [k, v] of Object.entries(attrs)) {
+    const str = String(v);
+    if (el.getAttribute(k) !== str) el.setAttribute(k, str);
+  }
+}
+
+function prune(els: Map<string, SVGElement>, keep: Set<string>): void {
+  for (const [id, el] of els) if (!keep.has(id)) { el.remove(); els.delete(id); }
+}

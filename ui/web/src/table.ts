@@ -22,7 +22,7 @@ export const COLUMNS: Column[] = [
   { id: 'direction', title: 'Direction', width: 70, on: true, text: (f) => direction(f) + (f.isReply ? ' ↩' : '') },
   { id: 'verdict', title: 'Verdict', width: 95, on: true, text: (f) => f.verdict || '' },
   { id: 'flags', title: 'TCP flags', width: 85, on: true, text: tcpFlags },
-  { id: 'point', title: 'Observation', width: 105, on: true, text: (f) => (f.eventType === 'TRACE' ? '' : (f.eventType || '').toLowerCase().replace('_', '-') + ' ') + point(f) },
+  { id: 'point', title: 'Observation', width: 150, on: true, text: (f) => (f.eventType === 'TRACE' ? '' : (f.eventType || '').toLowerCase().replace('_', '-') + ' ') + point(f) },
   { id: 'reason', title: 'Drop reason', width: 120, on: false, text: (f) => f.verdict === 'DROPPED' ? f.dropReason || '' : '' },
   { id: 'policies', title: 'Policies', width: 160, on: false, text: (f) => (f.policyNames || []).join(', ') },
   { id: 'srcip', title: 'Source IP', width: 130, on: false, text: (f) => f.ip?.source || '' },
@@ -122,6 +122,8 @@ export class FlowTable {
   }
 
   get size(): number { return this.view.length; }
+  /** rowCount is how many rows the table holds (a scope may show fewer). */
+  get rowCount(): number { return this.rows.length; }
 
   private invalidate(): void { this.dirty = true; }
 
