@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/loupe-dev/loupe/relay/merge"
 	"github.com/loupe-dev/loupe/relay/peers"
 )
@@ -18,6 +20,8 @@ type Config struct {
 	// Archive, when set, receives every flow of every node.
 	Archive Archive
 	Version string
+	// TracerProvider, when set, traces client queries and history reads.
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig is the relay's defaults: the contract's address, the

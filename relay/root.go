@@ -43,6 +43,9 @@ func New(cfg Config, log *slog.Logger) (*Relay, error) {
 		r.archiver = archiver.New(cfg.Archive, r.peers, log)
 	}
 	obs := relayobserver.Config{Window: cfg.Window, Version: cfg.Version}
+	if cfg.TracerProvider != nil {
+		obs.Tracer = cfg.TracerProvider.Tracer("github.com/loupe-dev/loupe/relay")
+	}
 	if cfg.History != nil {
 		obs.History = cfg.History
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/loupe-dev/loupe/collector/export/otlp"
 	"github.com/loupe-dev/loupe/internal/mtls"
 	"github.com/loupe-dev/loupe/relay"
 	"github.com/loupe-dev/loupe/relay/merge"
@@ -27,6 +28,7 @@ type relayOptions struct {
 	logLevel    string
 	// metricsListen serves Prometheus metrics at /metrics (empty: none).
 	metricsListen string
+	otlpEndpoint  string
 }
 
 const relayLong = `The relay connects to every node's agent, merges their flows into one time
@@ -82,6 +84,7 @@ func newRelayCmd() *cobra.Command {
 	f.StringVar(&o.tls.CA, "tls-ca", "", "CA that the nodes' certificates must chain to")
 	f.StringVar(&o.logLevel, "log-level", o.logLevel, "debug, info, warn or error")
 	f.StringVar(&o.metricsListen, "metrics-listen", o.metricsListen, "TCP address of the Prometheus metrics at /metrics (empty: none)")
+	f.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", otlpFlag)
 	return cmd
 }
 
@@ -96,6 +99,16 @@ func runRelay(cmd *cobra.Command, o relayOptions) error {
 	}
 	ctx := cmd.Context()
 	reg := newRegistry()
+	if err := checkOTLPEndpoint(o.otlpEndpoint); err != nil {
+		return err
+	}
+	// Tracing starts first and stops last: every other part may make spans.
+	tracing, err := startSelfTracing(o.otlpEndpoint, "loupe-relay", relayNodeName(), reg, otlp.Config{Log: log})
+	if err != nil {
+		return err
+	}
+	defer tracing.stop()
+	cfg.TracerProvider, o.store.tracer = tracing.provider(), tracing.provider()
 	if o.store.dsn != "" {
 		o.store.inserted = newBatchLatency(reg)
 		// The store opens first and closes last: the relay hands it flows

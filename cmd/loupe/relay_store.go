@@ -6,6 +6,8 @@ import (
 	"net"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/loupe-dev/loupe/internal/mtls"
 	"github.com/loupe-dev/loupe/query/history"
 	"github.com/loupe-dev/loupe/query/httpapi"
@@ -36,6 +38,8 @@ type storeOptions struct {
 	httpListen    string
 	// inserted observes each insert's duration (the metrics' histogram).
 	inserted func(time.Duration)
+	// tracer traces inserts and query API requests (relay_otel.go).
+	tracer trace.TracerProvider
 }
 
 // openFlowStore connects to ClickHouse (migrating the schema), starts the
@@ -55,12 +59,13 @@ func openFlowStore(ctx context.Context, o storeOptions, log *slog.Logger) (_ *fl
 		if err := requireLoopback("--http-listen", o.httpListen); err != nil {
 			return nil, err
 		}
-		if fs.http, err = serveHTTP("query API", "--http-listen", o.httpListen, httpapi.New(st, log), log); err != nil {
+		if fs.http, err = serveHTTP("query API", "--http-listen", o.httpListen, tracedQueryAPI(o.tracer, httpapi.New(st, log)), log); err != nil {
 			return nil, err
 		}
 	}
 	fs.sink = sink.New(sink.Config{Store: st, RetentionDays: o.retentionDays, QueueSize: o.queueSize,
-		BatchSize: o.batchSize, FlushInterval: o.flushInterval, Log: log, Inserted: o.inserted})
+		BatchSize: o.batchSize, FlushInterval: o.flushInterval, Log: log, Inserted: o.inserted,
+		Tracer: o.tracer.Tracer("github.com/loupe-dev/loupe/query/sink")})
 	sctx, cancel := context.WithCancel(context.Background())
 	fs.cancel = cancel
 	fs.sink.Start(sctx)

@@ -4,6 +4,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/loupe-dev/loupe/query/store"
 )
 
@@ -37,6 +40,9 @@ type Config struct {
 	// Inserted, when set, is told the duration of every successful insert
 	// (the relay's batch latency histogram).
 	Inserted func(took time.Duration)
+	// Tracer, when set, traces every insert (a span per batch, retries
+	// included).
+	Tracer trace.Tracer
 }
 
 func (c Config) withDefaults() Config {
@@ -57,6 +63,9 @@ func (c Config) withDefaults() Config {
 	defDur(&c.StopTimeout, 5*time.Second)
 	defDur(&c.Slack, 2*time.Second)
 	defDur(&c.JanitorInterval, time.Hour)
+	if c.Tracer == nil {
+		c.Tracer = noop.NewTracerProvider().Tracer("")
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}

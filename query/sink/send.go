@@ -32,8 +32,11 @@ func (s *Sink) write(b *batch) bool {
 		failed time.Time
 		n      = b.len()
 	)
+	span := s.traceInsert(n)
+	defer span.End()
 	for {
 		err := s.attempt(b)
+		traceAttempt(span, err)
 		if err == nil {
 			s.counters.written.Add(uint64(n))
 			if !failed.IsZero() {

@@ -29,7 +29,9 @@ func (s *Server) GetFlows(req *observerpb.GetFlowsRequest, stream observerpb.Obs
 	if req.GetSince() != nil && req.GetUntil() != nil && req.GetUntil().AsTime().Before(req.GetSince().AsTime()) {
 		return status.Error(codes.InvalidArgument, "until is before since")
 	}
-	ctx, cancel := context.WithCancel(stream.Context())
+	ctx, span := s.traceGetFlows(stream.Context(), req)
+	defer span.End()
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.closing, cancel)()
 	if s.cfg.History != nil && req.GetSince() != nil {

@@ -56,7 +56,11 @@ func (s *Server) historyThenLive(ctx context.Context, req *observerpb.GetFlowsRe
 func (s *Server) history(ctx context.Context, req *observerpb.GetFlowsRequest, until time.Time, send sendFunc, sent *uint64) error {
 	req = proto.Clone(req).(*observerpb.GetFlowsRequest)
 	req.Follow = false
+	ctx, span := s.traceHistory(ctx, until)
+	var n uint64
+	defer func() { endCounted(span, n) }()
 	err := s.cfg.History.Flows(ctx, req, until, func(f *flow.Flow) error {
+		n++
 		if sent != nil {
 			*sent++
 		}

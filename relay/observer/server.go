@@ -9,6 +9,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/loupe-dev/loupe/api/flow"
@@ -40,6 +42,8 @@ type Config struct {
 	Version string
 	// CallTimeout bounds each node's answer to a fanned-out call.
 	CallTimeout time.Duration
+	// Tracer traces GetFlows and history reads; nil: no tracing.
+	Tracer trace.Tracer
 }
 
 // Server implements observer.ObserverServer for the cluster.
@@ -58,6 +62,9 @@ type Server struct {
 func NewServer(cfg Config, nodes Nodes) *Server {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 5 * time.Second
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = noop.NewTracerProvider().Tracer("")
 	}
 	closing, close := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, nodes: nodes, started: time.Now(), closing: closing, close: close}
