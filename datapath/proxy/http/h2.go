@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -81,6 +82,13 @@ func (s *stream2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	copyResponse(w, resp)
 }
 
+// copyBufs are the buffers streams copy response bodies with: a
+// stream's lifetime at most, shared across connections.
+var copyBufs = sync.Pool{New: func() any {
+	b := make([]byte, 16<<10)
+	return &b
+}}
+
 // copyResponse streams a response: headers at once, each read of the
 // body flushed as it comes (gRPC streams), trailers after the body.
 func copyResponse(w http.ResponseWriter, resp *http.Response) {
@@ -96,7 +104,9 @@ func copyResponse(w http.ResponseWriter, resp *http.Response) {
 		// answer, which must end the stream in the same frame.
 		_ = rc.Flush()
 	}
-	buf := make([]byte, 32<<10)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
