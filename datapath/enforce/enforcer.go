@@ -189,6 +189,12 @@ func (e *Enforcer) installLocked() error {
 	for _, k := range sortedKeys(e.policies) {
 		set = append(set, e.policies[k])
 	}
+	// The name cache learns the selectors before Resolve reads their
+	// addresses: an answer that lands in between then triggers another
+	// revision instead of being missed.
+	if e.selectors != nil {
+		e.selectors(policy.FQDNSelectors(set))
+	}
 	var opts []policy.Option
 	if e.fqdns != nil {
 		opts = append(opts, policy.WithFQDNs(e.fqdns))
@@ -251,9 +257,6 @@ func (e *Enforcer) installLocked() error {
 	}
 	e.revision++
 	e.state, e.result = res.Endpoints, res
-	if e.selectors != nil {
-		e.selectors(policy.FQDNSelectors(set))
-	}
 	e.releaseCIDRs(res.CIDRs)
 	if err := e.ids.Flush(); err != nil {
 		return err

@@ -182,11 +182,16 @@ const (
 	KafkaSyncGroup       int16 = 14
 	KafkaApiVersions     int16 = 18
 	KafkaInitProducerID  int16 = 22
+	KafkaDescribeCluster int16 = 60
+	// Client telemetry (KIP-714): franz-go asks on every new connection.
+	KafkaGetTelemetrySubscriptions int16 = 71
+	KafkaPushTelemetry             int16 = 72
 )
 
 // kafkaCommon are the calls every client makes before it produces or
 // consumes; both roles allow them.
-var kafkaCommon = []int16{KafkaMetadata, KafkaApiVersions, KafkaFindCoordinator}
+var kafkaCommon = []int16{KafkaMetadata, KafkaApiVersions, KafkaFindCoordinator, KafkaDescribeCluster,
+	KafkaGetTelemetrySubscriptions, KafkaPushTelemetry}
 
 var kafkaRoles = map[string][]int16{
 	"produce": {KafkaProduce, KafkaInitProducerID},

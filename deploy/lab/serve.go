@@ -104,6 +104,8 @@ func listen(s Server, t *Topology, w *Workload, log *slog.Logger) (server, error
 		return listenDNS(s.Port, t, log)
 	case GRPC:
 		return listenGRPC(s.Port, w, log)
+	case Kafka:
+		return listenKafka(s.Port, log)
 	}
 	return nil, fmt.Errorf("unknown protocol %q", s.Protocol)
 }

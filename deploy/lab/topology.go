@@ -10,12 +10,13 @@ type Protocol string
 
 // Protocols of servers (http, tcp, udp, dns) and of traffic flows (all five).
 const (
-	HTTP Protocol = "http"
-	TCP  Protocol = "tcp"
-	UDP  Protocol = "udp"
-	DNS  Protocol = "dns"
-	ICMP Protocol = "icmp"
-	GRPC Protocol = "grpc"
+	HTTP  Protocol = "http"
+	TCP   Protocol = "tcp"
+	UDP   Protocol = "udp"
+	DNS   Protocol = "dns"
+	ICMP  Protocol = "icmp"
+	GRPC  Protocol = "grpc"
+	Kafka Protocol = "kafka"
 )
 
 // Family selects the IP version(s) a traffic flow uses.

@@ -170,7 +170,7 @@ func TestParseTopologyErrors(t *testing.T) {
 		{"port missing", replace(14, "      - {protocol: udp}"),
 			"t.yaml:14: serve udp has no port; add port: 1-65535"},
 		{"serve unknown protocol", replace(14, "      - {protocol: sctp, port: 5432}"),
-			`t.yaml:14: unknown protocol "sctp" in serve; use http, grpc, tcp, udp or dns`},
+			`t.yaml:14: unknown protocol "sctp" in serve; use http, grpc, kafka, tcp, udp or dns`},
 		{"port served twice", replace(14, "      - {protocol: tcp, port: 5432}\n      - {protocol: http, port: 5432}"),
 			"t.yaml:15: workload shop/db serves port tcp/5432 twice (also on line 14); use another port"},
 		{"dns on another port", replace(14, "      - {protocol: dns, port: 5353}"),

@@ -229,7 +229,7 @@ func (v *validator) servers(s *workloadSpec, id string, dnsLine *int) []Server {
 		p := Protocol(ss.Protocol)
 		var transports []string
 		switch p {
-		case HTTP, TCP, GRPC:
+		case HTTP, TCP, GRPC, Kafka:
 			transports = []string{"tcp"}
 		case UDP:
 			transports = []string{"udp"}
@@ -244,10 +244,10 @@ func (v *validator) servers(s *workloadSpec, id string, dnsLine *int) []Server {
 				*dnsLine = line
 			}
 		case "":
-			v.addf(line, "serve entry has no protocol; use http, grpc, tcp, udp or dns")
+			v.addf(line, "serve entry has no protocol; use http, grpc, kafka, tcp, udp or dns")
 			continue
 		default:
-			v.addf(lineOf(ss.node, "protocol"), "unknown protocol %q in serve; use http, grpc, tcp, udp or dns", ss.Protocol)
+			v.addf(lineOf(ss.node, "protocol"), "unknown protocol %q in serve; use http, grpc, kafka, tcp, udp or dns", ss.Protocol)
 			continue
 		}
 		switch {

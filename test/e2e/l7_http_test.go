@@ -29,6 +29,7 @@ func TestL7(t *testing.T) {
 	t.Run("bad input", l.httpBadInput)
 	t.Run("dns allowed and denied on one connection", l.dnsMixed)
 	t.Run("dns garbage", l.dnsGarbage)
+	t.Run("kafka topics on one connection", l.kafkaTopics)
 }
 
 // httpKeepAlive: the frontend connects to catalog by address (no name, no
