@@ -148,7 +148,7 @@ func startExport(o exportOptions, node string, reg prometheus.Registerer, log *s
 			return nil, err
 		}
 		x.flows.Start()
-		reg.MustRegister(otlp.Metrics{x.flows})
+		x.self.metrics.Add(x.flows)
 	}
 	if o.exportConfig == "" && o.exportFile == "" {
 		return x, nil

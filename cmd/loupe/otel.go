@@ -17,8 +17,9 @@ const otlpFlag = "OTLP gRPC endpoint for traces (and flows): host:port (plaintex
 // selfTracing is loupe's own tracing: off (a no-op provider, nothing
 // allocated per span) unless an OTLP endpoint is set.
 type selfTracing struct {
-	client *otlp.Client
-	tracer *otlp.SelfTracer
+	client  *otlp.Client
+	tracer  *otlp.SelfTracer
+	metrics *otlp.Metrics
 }
 
 // checkOTLPEndpoint validates the flag (or the environment's endpoint).
@@ -51,8 +52,9 @@ func startSelfTracing(flag, service, node string, reg prometheus.Registerer, cfg
 		_ = c.Close(context.Background())
 		return nil, err
 	}
-	reg.MustRegister(otlp.Metrics{t})
-	return &selfTracing{client: c, tracer: t}, nil
+	m := otlp.NewMetrics(t)
+	reg.MustRegister(m)
+	return &selfTracing{client: c, tracer: t, metrics: m}, nil
 }
 
 // provider is the tracer provider to hand to components.

@@ -1,6 +1,10 @@
 package otlp
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // StatsSource is anything with per-signal queue counters: an Exporter, a
 // SelfTracer.
@@ -19,17 +23,34 @@ var (
 		"Capacity of a signal's queue.", []string{"signal"}, nil)
 )
 
-// Metrics exposes the sources' counters on scrape.
-type Metrics []StatsSource
+// Metrics exposes the sources' counters on scrape: one collector per
+// registry, to which sources are added as they start.
+type Metrics struct {
+	mu      sync.Mutex
+	sources []StatsSource
+}
 
-func (m Metrics) Describe(ch chan<- *prometheus.Desc) {
+// NewMetrics makes the collector of the given sources.
+func NewMetrics(sources ...StatsSource) *Metrics { return &Metrics{sources: sources} }
+
+// Add adds a source.
+func (m *Metrics) Add(s StatsSource) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sources = append(m.sources, s)
+}
+
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{exportedDesc, droppedDesc, depthDesc, capacityDesc} {
 		ch <- d
 	}
 }
 
-func (m Metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, src := range m {
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	sources := append([]StatsSource(nil), m.sources...)
+	m.mu.Unlock()
+	for _, src := range sources {
 		if src == nil {
 			continue
 		}
