@@ -107,14 +107,18 @@ func (a *agent) startProxy(o proxyOptions, attacher *loader.Attacher, mgr *endpo
 
 // proxyOptions are the agent's flags for the L7 proxy.
 type proxyOptions struct {
-	keepHeaders []string
-	keepQuery   bool
-	minTTL      time.Duration
+	keepHeaders   []string
+	keepQuery     bool
+	omitHeaders   bool
+	headerTimeout time.Duration
+	minTTL        time.Duration
 }
 
 func (o *proxyOptions) addFlags(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.keepHeaders, "proxy-keep-headers", nil, "HTTP headers whose values L7 flows keep although they are redacted by default (Authorization, Proxy-Authorization, Cookie, Set-Cookie)")
 	f.BoolVar(&o.keepQuery, "proxy-keep-query", false, "keep URL query values in L7 flows (redacted by default)")
+	f.BoolVar(&o.omitHeaders, "proxy-omit-headers", false, "record no HTTP headers in L7 flows")
+	f.DurationVar(&o.headerTimeout, "proxy-header-timeout", httpproxy.DefaultHeaderTimeout, "time a client has to send a request's headers through the HTTP proxy (slower ones get 408)")
 	f.DurationVar(&o.minTTL, "fqdn-min-ttl", 0, "shortest time an address answered for a toFQDNs name stays allowed (0: the answer's TTL)")
 }
 
@@ -143,7 +147,8 @@ func newNameCache(o proxyOptions, resolve *func() error, log *slog.Logger) *fqdn
 func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, local func(net.IP) bool, log *slog.Logger) proxy.Handlers {
 	dial := proxy.TransparentDialer{LocalEndpoint: local}
 	dns := dnsproxy.New(dnsproxy.Config{}, dial, c.EmitL7, names, log.With("proxy", "dns"))
-	httpCfg := httpproxy.Config{KeepHeaders: o.keepHeaders, KeepQuery: o.keepQuery}
+	httpCfg := httpproxy.Config{KeepHeaders: o.keepHeaders, KeepQuery: o.keepQuery, OmitHeaders: o.omitHeaders,
+		HeaderTimeout: o.headerTimeout}
 	return proxy.Handlers{
 		HTTP:       httpproxy.New(httpCfg, dial, c.EmitL7, log.With("proxy", "http")),
 		DNS:        dns,

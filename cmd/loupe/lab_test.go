@@ -99,7 +99,7 @@ func TestLabBadInput(t *testing.T) {
 		{[]string{"lab", "up", "--no-register", "--topology", bad},
 			"loupe: topology bad.yaml has 2 problems:\n" +
 				`  bad.yaml:2: ipv4Pool "10.1.0.0/33" is not a CIDR prefix like 10.200.0.0/24` + "\n" +
-				`  bad.yaml:5: unknown field "colour" in workloads[0]; known fields are ipv4, ipv6, labels, name, namespace, serve`},
+				`  bad.yaml:5: unknown field "colour" in workloads[0]; known fields are external, ipv4, ipv6, labels, name, names, namespace, serve`},
 		{[]string{"lab", "up", "--no-register", "--topology", filepath.Join(stateDir, "missing.yaml")}, "missing.yaml: read topology:"},
 		{[]string{"lab", "status", "-o", "yaml"}, `-o "yaml": use table or json`},
 		{[]string{"lab", "exec", "nobody", "--", "true"}, "no lab is up"},

@@ -22,7 +22,7 @@ type l7Lab struct {
 
 func newL7Lab(t *testing.T) *l7Lab {
 	t.Helper()
-	a := newAgent(t, "l7")
+	a := newAgent(t, "l7", "--proxy-header-timeout", "1s")
 	a.start()
 	l := labUp(t, a)
 	applyPolicy(t, a, "../../deploy/lab/policies/shop.yaml")

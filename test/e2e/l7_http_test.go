@@ -209,6 +209,19 @@ func (l *l7Lab) httpBadInput(t *testing.T) {
 			t.Errorf("%s: answered %q, want %s", c.name, line, c.want)
 		}
 	}
+	// A client that never finishes its headers gets 408 after the
+	// agent's --proxy-header-timeout (1s here).
+	slow, err := l.dial("frontend", "tcp", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(slow, "GET /products HTTP/1.1\r\nHost: cata")
+	slow.SetDeadline(time.Now().Add(10 * time.Second))
+	line, _ := bufio.NewReader(slow).ReadString('\n')
+	slow.Close()
+	if !strings.Contains(line, "408") {
+		t.Errorf("slow client: answered %q, want 408", line)
+	}
 	// The proxy is still there.
 	c, err := l.dial("frontend", "tcp", target)
 	if err != nil {
@@ -226,6 +239,6 @@ func (l *l7Lab) httpBadInput(t *testing.T) {
 				n++
 			}
 		}
-		return n >= 2
+		return n >= 3
 	}, "--type", "l7", "--workload", "shop/catalog")
 }
