@@ -550,6 +550,8 @@ const (
 	LostEventSource_RELAY_QUEUE LostEventSource = 4
 	// The queue of L7 flows from the node's proxy into the collector was full.
 	LostEventSource_L7_PROXY LostEventSource = 5
+	// The queue of a flow exporter (files, OTLP) was full.
+	LostEventSource_EXPORT_QUEUE LostEventSource = 6
 )
 
 // Enum value maps for LostEventSource.
@@ -561,6 +563,7 @@ var (
 		3: "FLOW_RING",
 		4: "RELAY_QUEUE",
 		5: "L7_PROXY",
+		6: "EXPORT_QUEUE",
 	}
 	LostEventSource_value = map[string]int32{
 		"UNKNOWN_LOST_EVENT_SOURCE": 0,
@@ -569,6 +572,7 @@ var (
 		"FLOW_RING":                 3,
 		"RELAY_QUEUE":               4,
 		"L7_PROXY":                  5,
+		"EXPORT_QUEUE":              6,
 	}
 )
 
@@ -2487,14 +2491,15 @@ const file_api_flow_flow_proto_rawDesc = "" +
 	"\aREQUEST\x10\x01\x12\f\n" +
 	"\bRESPONSE\x10\x02\x12\n" +
 	"\n" +
-	"\x06SAMPLE\x10\x03*\x88\x01\n" +
+	"\x06SAMPLE\x10\x03*\x9a\x01\n" +
 	"\x0fLostEventSource\x12\x1d\n" +
 	"\x19UNKNOWN_LOST_EVENT_SOURCE\x10\x00\x12\x16\n" +
 	"\x12KERNEL_RING_BUFFER\x10\x01\x12\x10\n" +
 	"\fDECODE_ERROR\x10\x02\x12\r\n" +
 	"\tFLOW_RING\x10\x03\x12\x0f\n" +
 	"\vRELAY_QUEUE\x10\x04\x12\f\n" +
-	"\bL7_PROXY\x10\x05B%Z#github.com/loupe-dev/loupe/api/flowb\x06proto3"
+	"\bL7_PROXY\x10\x05\x12\x10\n" +
+	"\fEXPORT_QUEUE\x10\x06B%Z#github.com/loupe-dev/loupe/api/flowb\x06proto3"
 
 var (
 	file_api_flow_flow_proto_rawDescOnce sync.Once

@@ -205,7 +205,7 @@ func (e *Exporter) reportLoss() {
 		return
 	}
 	line := encode(&observer.GetFlowsResponse{
-		ResponseTypes: &observer.GetFlowsResponse_LostEvents{LostEvents: &flow.LostEvent{NumEventsLost: d - e.reported, Cpu: -1}},
+		ResponseTypes: &observer.GetFlowsResponse_LostEvents{LostEvents: &flow.LostEvent{Source: flow.LostEventSource_EXPORT_QUEUE, NumEventsLost: d - e.reported, Cpu: -1}},
 		Time:          timestamppb.Now(),
 	})
 	e.reported = d
