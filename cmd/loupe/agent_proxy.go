@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/loupe-dev/loupe/collector"
@@ -91,17 +92,18 @@ func attachToProxy(attacher *loader.Attacher, objs *loader.LoupeObjects, log *sl
 
 // startProxy starts the node's L7 proxy after the collector: its flows go
 // there. Stopped before the collector.
-func (a *agent) startProxy(o proxyOptions, attacher *loader.Attacher, mgr *endpoint.Manager, enf *enforce.Enforcer) error {
+func (a *agent) startProxy(o proxyOptions, attacher *loader.Attacher, mgr *endpoint.Manager, enf *enforce.Enforcer, reg prometheus.Registerer) error {
 	if err := attachToProxy(attacher, a.objs, a.log); err != nil {
 		return err
 	}
 	r := proxyResolver{endpoints: mgr, ipcache: maps.NewIPCache(a.objs.Ipcache), enforcer: enf}
-	h := proxyHandlers(o, a.collector, a.names, r.localEndpoint, a.log)
+	h, dns := proxyHandlers(o, a.collector, a.names, r.localEndpoint, a.log)
 	a.proxy = proxy.New(proxy.Config{Ports: a.objs.ProxyPorts}, h, r, a.log)
 	if err := a.proxy.Start(); err != nil {
 		a.proxy = nil
 		return fmt.Errorf("start l7 proxy: %w", err)
 	}
+	reg.MustRegister(newProxyMetrics(a.proxy, dns, a.names))
 	return nil
 }
 
@@ -144,7 +146,7 @@ func newNameCache(o proxyOptions, resolve *func() error, log *slog.Logger) *fqdn
 }
 
 // proxyHandlers are the L7 protocol handlers, emitting into the collector.
-func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, local func(net.IP) bool, log *slog.Logger) proxy.Handlers {
+func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, local func(net.IP) bool, log *slog.Logger) (proxy.Handlers, *dnsproxy.Handler) {
 	dial := proxy.TransparentDialer{LocalEndpoint: local}
 	dns := dnsproxy.New(dnsproxy.Config{}, dial, c.EmitL7, names, log.With("proxy", "dns"))
 	httpCfg := httpproxy.Config{KeepHeaders: o.keepHeaders, KeepQuery: o.keepQuery, OmitHeaders: o.omitHeaders,
@@ -154,5 +156,5 @@ func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, lo
 		DNS:        dns,
 		DNSPackets: dns,
 		Kafka:      kafkaproxy.New(kafkaproxy.Config{}, dial, c.EmitL7, log.With("proxy", "kafka")),
-	}
+	}, dns
 }

@@ -130,7 +130,7 @@ func startAgent(o agentOptions, cfg loader.Config, log *slog.Logger) (_ *agent, 
 		return nil, err
 	}
 	a.collector = c
-	if err := a.startProxy(o.proxy, attacher, mgr, enf); err != nil {
+	if err := a.startProxy(o.proxy, attacher, mgr, enf, reg); err != nil {
 		return nil, err
 	}
 	reg.MustRegister(c.Health())

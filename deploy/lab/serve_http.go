@@ -75,7 +75,8 @@ type httpReply struct {
 }
 
 // NewHTTPHandler answers any path with 200 and a JSON body naming the
-// workload, /status/NNN with status NNN, and /slow?ms=N after N ms, so that
+// workload, /status/NNN with status NNN, /bytes/N with N bytes (benchmarks;
+// at most 1 MiB), and /slow?ms=N after N ms, so that
 // traffic can produce errors and latency on purpose. /chain/HOST:PORT/REST
 // calls http://HOST:PORT/REST and answers with its status: nested, it makes
 // call chains for tracing (see chainCall).
@@ -84,6 +85,16 @@ func NewHTTPHandler(lab string, w *Workload) http.Handler {
 		status := http.StatusOK
 		var downstream *chainReply
 		switch {
+		case strings.HasPrefix(r.URL.Path, "/bytes/"):
+			n, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/bytes/"))
+			if err != nil || n < 0 || n > maxBytes {
+				http.Error(rw, "want /bytes/N with N in 0-1048576\n", http.StatusBadRequest)
+				return
+			}
+			rw.Header().Set("Content-Type", "application/octet-stream")
+			rw.Header().Set("Content-Length", strconv.Itoa(n))
+			rw.Write(filler[:n])
+			return
 		case strings.HasPrefix(r.URL.Path, "/chain/"):
 			d, err := chainCall(r)
 			if err != nil {
@@ -126,3 +137,8 @@ func NewHTTPHandler(lab string, w *Workload) http.Handler {
 		rw.Write(append(body, '\n'))
 	})
 }
+
+// maxBytes bounds /bytes/N; filler is what it sends.
+const maxBytes = 1 << 20
+
+var filler = []byte(strings.Repeat("loupe lab bytes\n", maxBytes/16))
