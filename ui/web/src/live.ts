@@ -14,6 +14,9 @@ export class LiveStream {
   private on = false;
   private backoff = 500;
   private timer?: number;
+  // Records of an earlier subscription may still arrive after a new one was
+  // sent; the server answers "subscribed" after the last of them.
+  private accepting = false;
 
   constructor(private ev: LiveEvents) {}
 
@@ -26,11 +29,13 @@ export class LiveStream {
 
   stop(): void {
     this.on = false;
+    this.accepting = false;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ type: 'unsubscribe' }));
     this.ev.state('paused');
   }
 
   private subscribe(): void {
+    this.accepting = false;
     this.ws!.send(JSON.stringify({ type: 'subscribe', filter: this.filter, backfill: 300 }));
   }
 
@@ -44,9 +49,13 @@ export class LiveStream {
     ws.onmessage = (m) => {
       let msg: { t: string; items?: Item[]; error?: string; filter?: string };
       try { msg = JSON.parse(String(m.data)); } catch { return; }
-      if (msg.t === 'items' && msg.items) this.ev.items(msg.items);
+      if (msg.t === 'items' && msg.items) { if (this.accepting) this.ev.items(msg.items); }
       else if (msg.t === 'error') this.ev.state('error', msg.error);
-      else if (msg.t === 'subscribed') { this.ev.state('live'); this.ev.subscribed(msg.filter || ''); }
+      else if (msg.t === 'subscribed' && this.on && (msg.filter || '') === this.filter) {
+        this.accepting = true;
+        this.ev.state('live');
+        this.ev.subscribed(msg.filter || '');
+      }
     };
     ws.onclose = (c) => {
       if (this.ws !== ws) return;

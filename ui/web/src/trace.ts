@@ -58,7 +58,7 @@ export function spansOf(items: Item[]): Span[] {
       const lat = Number(f.l7!.latencyNs || 0);
       s.endNs = Math.max(s.endNs, t);
       if (lat && s.startNs === t) s.startNs = t - lat;
-      s.what = l7Summary({ ...f, l7: { ...f.l7!, type: 'REQUEST' } }) + (http?.code ? ' → ' + http.code : '');
+      s.what = l7Summary({ ...f, l7: { ...f.l7!, type: 'REQUEST', http: { ...http, code: 0 } } }) + (http?.code ? ' → ' + http.code : '');
     } else {
       s.startNs = Math.min(s.startNs, t);
     }

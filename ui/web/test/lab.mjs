@@ -90,7 +90,8 @@ main(async (browser) => {
   await shot(p, o.out, '3-filtered');
 
   await check('a connection trace shows its observation points in order', async () => {
-    const f = 'from:workload=shop/frontend to:workload=shop/catalog to:port=8080 tcp-flags=SYN';
+    // catalog -> db is plain TCP (no L7 rule): it passes no proxy.
+    const f = 'from:workload=shop/catalog to:workload=shop/db to:port=5432 tcp-flags=SYN';
     await setFilter(p, f);
     await waitSubscribed(p, f);
     await p.locator('.row:not([hidden]):not(.lost)').first().click();
@@ -116,8 +117,10 @@ main(async (browser) => {
     await view.locator('li[data-policy="shop/db-from-api"]').waitFor({ timeout: 5000 });
     const drop = view.locator('.drop[data-from="shop/frontend"]').first();
     await drop.waitFor({ timeout: 5000 });
-    const text = await drop.textContent();
-    assert(/DENIED/.test(text) && /no-frontend-to-db/.test(text), 'drop not explained: ' + text);
+    // The explanation names the policy the drops name.
+    const by = (await drop.locator('.muted').textContent()).split(' by ')[1] || '';
+    const why = await drop.locator('.explain').textContent();
+    assert(by && /DENIED/.test(why) && by.split(', ').some((n) => why.includes(n)), `drops by "${by}" explained as "${why}"`);
   });
   await shot(p, o.out, '5-policy');
 
@@ -135,22 +138,36 @@ main(async (browser) => {
   await shot(p, o.out, '6-history');
 
   if (o.l7 === 'true') {
+    await p.locator('[data-testid=range]').selectOption('0');
     await check('an HTTP request trace shows its path through the services as a waterfall', async () => {
-      await p.locator('[data-testid=range]').selectOption('0');
-      const f = 'protocol=http from:workload=shop/frontend';
+      const f = 'trace-id=' + o['trace-id'];
       await setFilter(p, f);
       await waitSubscribed(p, f);
-      const row = p.locator('.row:not([hidden]):not(.lost)', { hasText: 'HTTP' }).first();
-      await row.waitFor({ timeout: 30000 });
-      await row.click();
+      await p.locator('.row:not([hidden]):not(.lost)', { hasText: 'HTTP' }).first().click();
       await p.locator('[data-testid=trace-request]').click();
       const spans = p.locator('[data-testid=waterfall] .span');
-      await spans.first().waitFor({ timeout: 15000 });
-      const names = await spans.evaluateAll((ss) => ss.map((s) => s.querySelector('.span-name').textContent));
-      assert(names.some((n) => n.includes('shop/frontend')), 'spans: ' + names.join('; '));
-      assert(names.length >= 2, 'one service only: ' + names.join('; '));
+      await spans.nth(1).waitFor({ timeout: 15000 });
+      const names = await spans.evaluateAll((ss) => ss.map((s) => s.querySelector('.span-name').textContent.trim()));
+      assert(names.includes('shop/frontend → shop/catalog'), 'spans: ' + names.join('; '));
+      assert(names.includes('shop/catalog → shop/cart'), 'spans: ' + names.join('; '));
+      const indents = await spans.evaluateAll((ss) => ss.map((s) => parseInt(s.querySelector('.span-name').style.paddingLeft || '0', 10)));
+      assert(indents[names.indexOf('shop/catalog → shop/cart')] > indents[names.indexOf('shop/frontend → shop/catalog')], 'catalog -> cart is not nested: ' + indents.join(','));
     });
     await shot(p, o.out, '7-request-trace');
+    // The proxy records the path escaped (%3Cimg...); the raw form is
+    // checked against a fake relay (xss.mjs).
+    await check('a request to /<img/src=x/onerror=alert(1)> is shown, as text', async () => {
+      const f = 'verdict=DROPPED protocol=http';
+      await setFilter(p, f);
+      await waitSubscribed(p, f);
+      const cell = p.locator('.row .td', { hasText: 'onerror=alert' }).first();
+      await cell.waitFor({ timeout: 15000 });
+      await cell.click();
+      await p.locator('[data-testid=panel] dd', { hasText: 'onerror=alert' }).first().waitFor({ timeout: 5000 });
+      const imgs = await p.evaluate(() => document.querySelectorAll('img').length);
+      assert(imgs === 0, imgs + ' img elements in the page');
+    });
+    await shot(p, o.out, '8-xss-request');
   }
   assert(problems.length === 0, problems.join('; '));
 });
