@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -78,7 +79,11 @@ func (m *Manager) Traffic(ctx context.Context, labs []*State, opts TrafficOption
 			if opts.Rate > 0 {
 				f.Rate = opts.Rate
 			}
-			actors = append(actors, &actor{topo: &st.Topology, flow: f, src: src, dst: dst, ns: h, dns: st.DNSServer()})
+			a := &actor{topo: &st.Topology, flow: f, src: src, dst: dst, ns: h, dns: st.DNSServer()}
+			// A random start, so that short runs (--once) also ask the
+			// names and types that come every few actions.
+			a.seq.Store(rand.Uint32N(1 << 16))
+			actors = append(actors, a)
 		}
 	}
 	if len(actors) == 0 {

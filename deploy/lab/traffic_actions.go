@@ -2,6 +2,8 @@ package lab
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -91,6 +93,9 @@ func (a *actor) http(ctx context.Context, fam Family) outcome {
 		return outcome{note: "bad-request"}
 	}
 	req.Header.Set("User-Agent", "loupe-lab-traffic")
+	// As an instrumented client would: every request starts a sampled
+	// trace (W3C traceparent), which flows and exemplars carry.
+	req.Header.Set("traceparent", newTraceParent())
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
 		return outcome{note: classify(err)}
@@ -280,4 +285,14 @@ func classify(err error) string {
 		return "closed"
 	}
 	return "error"
+}
+
+// newTraceParent starts a sampled W3C trace: version 00, a random trace
+// id and parent span id.
+func newTraceParent() string {
+	var b [24]byte
+	for i := 0; i < len(b); i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], rand.Uint64())
+	}
+	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
 }
