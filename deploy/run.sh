@@ -64,7 +64,13 @@ done
 clickhouse=$!
 wait_for clickhouse "$clickhouse" "$CH_DIR/log/error.log" curl -sf "http://127.0.0.1:$CH_HTTP_PORT/ping"
 
-"$BIN" agent --node-name "$NODE" >"$LOG_DIR/agent.log" 2>&1 &
+# Flow metrics with workload contexts, as the dashboards in dashboards/ read them.
+ctx="sourceContext=workload;destinationContext=workload"
+metrics=""
+for family in flow drop policy tcp icmp port-distribution dns http kafka; do
+	metrics="$metrics${metrics:+,}$family:$ctx"
+done
+"$BIN" agent --node-name "$NODE" --metrics "$metrics" >"$LOG_DIR/agent.log" 2>&1 &
 agent=$!
 wait_for agent "$agent" "$LOG_DIR/agent.log" "$BIN" status
 
@@ -78,6 +84,10 @@ ui=$!
 wait_for ui "$ui" "$LOG_DIR/ui.log" curl -sf http://127.0.0.1:12000/
 
 "$BIN" lab up --topology "$TOPOLOGY"
+# The shop's policies, L3/L4 and L7: denied attempts show up as drops, HTTP,
+# gRPC, DNS and Kafka calls as L7 flows through the node's proxy.
+"$BIN" policy apply deploy/lab/policies/shop.yaml
+"$BIN" policy apply deploy/lab/policies/shop-l7.yaml
 "$BIN" lab traffic --name "$LAB" >"$LOG_DIR/traffic.log" 2>&1 &
 traffic=$!
 
@@ -96,6 +106,8 @@ In another terminal:
   $BIN observe --since 30s --verdict FORWARDED -o json | jq .
   $BIN endpoint list ; $BIN identity list ; $BIN status ; $BIN lab status
   $BIN lab exec frontend -- curl -s http://catalog:8080/
+  $BIN observe --type l7 -f                        # HTTP, DNS, Kafka requests through the proxy
+  $BIN lab exec frontend -- curl -s -X DELETE http://catalog:8080/products/7   # 403 from L7 policy
   curl -s 127.0.0.1:9965/metrics | grep ^loupe_      # Prometheus: the agent (9966: the relay)
 Ctrl-C here stops everything and cleans up.
 EOT
