@@ -38,7 +38,7 @@ func (p *Policy) decide(match func(r *policy.L7Rules) bool) Verdict {
 			continue
 		}
 		ok, names := set.Allows(match)
-		v.Policies = appendNew(v.Policies, names...)
+		v.Policies = AppendPolicies(v.Policies, names...)
 		if !ok {
 			return Verdict{Allowed: false, Policies: set.PolicyNames()}
 		}
@@ -84,7 +84,8 @@ func (p *Policy) Kafka(apiKey int16, topic, clientID string) Verdict {
 	})
 }
 
-func appendNew(list []string, names ...string) []string {
+// AppendPolicies adds policy names to list, each once.
+func AppendPolicies(list []string, names ...string) []string {
 next:
 	for _, n := range names {
 		for _, have := range list {

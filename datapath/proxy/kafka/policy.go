@@ -79,7 +79,7 @@ func (s *session) decide(req *request) decision {
 			}
 			return decision{topic: t, policies: v.Policies, code: code}
 		}
-		d.policies = appendNew(d.policies, v.Policies)
+		d.policies = proxy.AppendPolicies(d.policies, v.Policies...)
 	}
 	return d
 }
@@ -121,17 +121,4 @@ func topLevelDenial(req *request) int16 {
 		return errTxnAuthorization
 	}
 	return errClusterAuthorization
-}
-
-func appendNew(list, names []string) []string {
-next:
-	for _, n := range names {
-		for _, have := range list {
-			if have == n {
-				continue next
-			}
-		}
-		list = append(list, n)
-	}
-	return list
 }
