@@ -30,6 +30,7 @@ func TestL7(t *testing.T) {
 	t.Run("dns allowed and denied on one connection", l.dnsMixed)
 	t.Run("dns garbage", l.dnsGarbage)
 	t.Run("kafka topics on one connection", l.kafkaTopics)
+	t.Run("kafka truncated frame", l.kafkaTruncated)
 }
 
 // httpKeepAlive: the frontend connects to catalog by address (no name, no

@@ -74,3 +74,34 @@ func (l *l7Lab) kafkaTopics(t *testing.T) {
 		return allowed && denied
 	}, "--type", "l7", "--workload", "infra/kafka")
 }
+
+// kafkaTruncated: a frame that promises more than it sends is closed with
+// an ERROR flow; the next client is served.
+func (l *l7Lab) kafkaTruncated(t *testing.T) {
+	c, err := l.dial("cart", "tcp", l.addr("kafka", "9092", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Size 100, then 6 bytes of a header and the end of the stream.
+	c.Write([]byte{0, 0, 0, 100, 0, 0, 0, 3, 0, 0})
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 64)); err == nil {
+		t.Errorf("truncated frame answered with %d bytes", n)
+	}
+	c.Close()
+	cl := l.kafkaClient(t, "cart")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("after")}).FirstErr(); err != nil {
+		t.Fatalf("produce after a truncated frame: %v", err)
+	}
+	l.l7Flows(t, func(fs []*flow.Flow) bool {
+		for _, f := range fs {
+			if f.GetVerdict() == flow.Verdict_ERROR {
+				return true
+			}
+		}
+		return false
+	}, "--type", "l7", "--workload", "infra/kafka")
+}
