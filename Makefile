@@ -59,7 +59,7 @@ test: deps check-generated ui-check build lint
 	CI=$${CI:-} LOUPE_BIN=$(CURDIR)/bin/loupe $(GO) test -count=1 -timeout 15m ./...
 
 ## bench: datapath, decoder and end-to-end figures, with ratios to baselines.
-bench: deps build
+bench: deps ui-deps build
 	LOUPE_BIN=$(CURDIR)/bin/loupe ./deploy/bench.sh
 
 ## ui-deps: the web UI's npm packages (lockfile, no scripts), for its build and browser tests.

@@ -76,3 +76,9 @@ go test -run '^$' -bench 'HandleMetrics|Observe' -benchmem -count 3 ./collector 
 echo
 echo "== Flow metrics cost end to end: agent CPU per event under ping load, every family on (contexts on flows and drops) vs off, same run"
 LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench AgentMetricsCPU -benchtime 1x -timeout 8m ./test/e2e | grep -E '^Benchmark|^BENCH|FAIL'
+
+echo
+echo "== Web UI in headless Chromium: a 500-workload, 2,000-edge map (aim: stable layout <= 2 s), then 2,000 flows/s for 60 s (aim: longest frame <= 100 ms, heap flat)"
+# Needs the UI's npm packages (make ui-deps) and Debian's chromium.
+# LOUPE_UI_BENCH_SECONDS shortens the flood.
+LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench '^BenchmarkUI$' -benchtime 1x -timeout 5m ./test/e2e | grep -E 'BENCH |FAIL'

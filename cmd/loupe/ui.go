@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -84,17 +83,11 @@ func runUI(cmd *cobra.Command, o uiOptions) error {
 		cfg.Agent = agentpb.NewAgentClient(agentConn)
 	}
 	if o.queryAPI != "" {
-		if !mtls.IsLocal(o.queryAPI) {
-			return badInput("--query-api %q: plaintext is only allowed to loopback addresses", o.queryAPI)
+		hostPort := strings.TrimPrefix(o.queryAPI, "http://")
+		if _, _, err := net.SplitHostPort(hostPort); err != nil || !mtls.IsLocal(hostPort) {
+			return badInput("--query-api %q: want host:port on loopback (%s)", o.queryAPI, defaultQueryServer)
 		}
-		base := o.queryAPI
-		if !strings.Contains(base, "://") {
-			base = "http://" + base
-		}
-		if _, err := url.Parse(base); err != nil {
-			return badInput("--query-api %q: %v", o.queryAPI, err)
-		}
-		cfg.QueryAPI = base
+		cfg.QueryAPI = "http://" + hostPort
 	}
 	srv, err := ui.New(cfg)
 	if err != nil {

@@ -44,7 +44,7 @@ func requireBrowser(t testing.TB) {
 
 // runBrowser runs a Node script of ui/web/test against url; screenshots go
 // to ui/web/test-output/<test name>. The script's output is the test's log.
-func runBrowser(t *testing.T, script, url string, extra ...string) {
+func runBrowser(t testing.TB, script, url string, extra ...string) {
 	t.Helper()
 	out := filepath.Join(uiWebDir(), "test-output", filepath.Base(t.Name()))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -72,7 +72,7 @@ type uiProc struct {
 
 // startUI runs loupe ui on a free loopback port with args until the test
 // ends, and waits until it serves the app.
-func startUI(t *testing.T, args ...string) *uiProc {
+func startUI(t testing.TB, args ...string) *uiProc {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
 	u := &uiProc{url: "http://" + addr + "/", log: &testutil.SyncBuffer{}}

@@ -75,7 +75,7 @@ function windowOf(): { since: string; until: string } {
  *  a filter that does not parse changes nothing. */
 async function apply(): Promise<void> {
   try {
-    await getJSON('/api/v1/filter', { filter: filterText() });
+    if (filterText()) await getJSON('/api/v1/filter', { filter: filterText() });
   } catch (err) {
     el.filterError.textContent = (err as Error).message;
     return;
@@ -88,6 +88,7 @@ async function apply(): Promise<void> {
   table.setScope(undefined);
   el.scope.textContent = '';
   graph = new Graph();
+  mapTopology = -1;
   table.reset();
   flowCount = 0;
   lastCount = 0;
@@ -109,10 +110,13 @@ function onItems(items: Item[]): void {
   scheduleMap();
 }
 
+// A new node or edge is laid out soon; counts and colours are redrawn by
+// the once-a-second tick.
 let mapTimer = 0;
+let mapTopology = -1;
 function scheduleMap(): void {
-  if (mapTimer) return;
-  mapTimer = window.setTimeout(() => { mapTimer = 0; map.show(graph); }, 300);
+  if (mapTimer || graph.topology === mapTopology) return;
+  mapTimer = window.setTimeout(() => { mapTimer = 0; mapTopology = graph.topology; map.show(graph); }, 300);
 }
 
 async function loadEndpoints(): Promise<void> {
@@ -120,7 +124,7 @@ async function loadEndpoints(): Promise<void> {
     const r = await getJSON<{ endpoints?: EndpointInfo[] }>('/api/v1/endpoints');
     // History shows what happened; today's endpoints only annotate it.
     graph.addEndpoints(r.endpoints || [], range > 0);
-    scheduleMap();
+    map.show(graph);
   } catch { /* no agent configured: the map is built from flows alone */ }
 }
 

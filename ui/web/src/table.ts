@@ -47,7 +47,11 @@ export function lostText(it: Item): string {
 
 export class FlowTable {
   readonly el: HTMLElement;
-  private rows: Row[] = []; // newest first
+  // A ring of the newest CAPACITY rows: adding never moves the others.
+  private ring: Row[] = new Array(CAPACITY);
+  private head = 0; // where the next row goes
+  private count = 0;
+  private scoped?: Row[]; // the rows in scope, newest first, when scoped
   private seq = 0;
   private scroller: HTMLElement;
   private spacer: HTMLElement;
@@ -56,7 +60,6 @@ export class FlowTable {
   private dirty = true;
   private selectedSeq = -1;
   private scope?: (f: Flow) => boolean;
-  private view: Row[] = [];
   lost = 0;
 
   constructor(private onSelect: (r: Row) => void) {
@@ -68,7 +71,7 @@ export class FlowTable {
     this.scroller.addEventListener('click', (ev) => {
       const rowEl = (ev.target as Element).closest('.row') as HTMLElement | null;
       if (!rowEl) return;
-      const r = this.view[Number(rowEl.dataset.index)];
+      const r = this.rowAt(Number(rowEl.dataset.index));
       if (r) { this.selectedSeq = r.seq; this.onSelect(r); this.invalidate(); }
     });
     window.addEventListener('resize', () => this.invalidate());
@@ -94,17 +97,20 @@ export class FlowTable {
       if (!it.flow && !it.lostEvents && !it.nodeStatus) continue;
       if (it.lostEvents) this.lost += Number(it.lostEvents.numEventsLost || 0);
       const r: Row = { seq: ++this.seq, item: it, t: timeMs(it.flow?.time || it.time) || Date.now() };
-      this.rows.unshift(r);
+      this.ring[this.head] = r;
+      this.head = (this.head + 1) % CAPACITY;
+      if (this.count < CAPACITY) this.count++;
       if (!this.scope || this.inScope(r)) added++;
     }
-    if (this.rows.length > CAPACITY) this.rows.length = CAPACITY;
     // A person reading older rows keeps them in place.
     if (added && this.scroller.scrollTop > 0) this.scroller.scrollTop += added * ROW_H;
     this.invalidate();
   }
 
   reset(items: Item[] = []): void {
-    this.rows = [];
+    this.ring = new Array(CAPACITY);
+    this.head = 0;
+    this.count = 0;
     this.lost = 0;
     this.scroller.scrollTop = 0;
     this.add(items);
@@ -121,9 +127,20 @@ export class FlowTable {
     return !r.item.flow || !this.scope || this.scope(r.item.flow);
   }
 
-  get size(): number { return this.view.length; }
+  /** newest(i) is the i-th newest row held. */
+  private newest(i: number): Row | undefined {
+    return i < this.count ? this.ring[(this.head - 1 - i + CAPACITY) % CAPACITY] : undefined;
+  }
+
+  /** rowAt(i) is the i-th row shown. */
+  private rowAt(i: number): Row | undefined {
+    return this.scoped ? this.scoped[i] : this.newest(i);
+  }
+
+  /** size is how many rows are shown. */
+  get size(): number { return this.scoped ? this.scoped.length : this.count; }
   /** rowCount is how many rows the table holds (a scope may show fewer). */
-  get rowCount(): number { return this.rows.length; }
+  get rowCount(): number { return this.count; }
 
   private invalidate(): void { this.dirty = true; }
 
@@ -139,9 +156,14 @@ export class FlowTable {
 
   private draw(): void {
     this.dirty = false;
-    this.view = this.scope ? this.rows.filter((r) => this.inScope(r)) : this.rows;
+    if (this.scope) {
+      this.scoped = [];
+      for (let i = 0; i < this.count; i++) { const r = this.newest(i)!; if (this.inScope(r)) this.scoped.push(r); }
+    } else {
+      this.scoped = undefined;
+    }
     const cols = this.columns();
-    this.spacer.style.height = this.view.length * ROW_H + 'px';
+    this.spacer.style.height = this.size * ROW_H + 'px';
     const top = this.scroller.scrollTop;
     const first = Math.max(0, Math.floor(top / ROW_H) - 2);
     const count = Math.ceil((this.scroller.clientHeight || 400) / ROW_H) + 4;
@@ -155,7 +177,7 @@ export class FlowTable {
         this.pool[i] = el;
         this.spacer.append(el);
       }
-      const r = this.view[idx];
+      const r = this.rowAt(idx);
       if (!r) { el.hidden = true; continue; }
       el.hidden = false;
       el.style.transform = `translateY(${idx * ROW_H}px)`;
