@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/loupe-dev/loupe/datapath/policy"
 )
@@ -39,8 +41,8 @@ func (s *Server) listenPackets(p policy.L7Parser, fam string, h PacketHandler) e
 func (s *Server) readLoop(uc *net.UDPConn, fam string, h PacketHandler) {
 	slots := make(chan struct{}, s.cfg.MaxConns)
 	oob := make([]byte, 128)
+	buf := make([]byte, maxDatagram)
 	for {
-		buf := make([]byte, maxDatagram)
 		n, oobn, _, from, err := uc.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if s.ctx.Err() != nil {
@@ -68,26 +70,84 @@ func (s *Server) readLoop(uc *net.UDPConn, fam string, h PacketHandler) {
 		}
 		s.accepted.Add(1)
 		s.wg.Add(1)
-		pkt := buf[:n]
+		// The read buffer is reused: a datagram gets a copy of its size.
+		pkt := append([]byte(nil), buf[:n]...)
 		go func() {
 			defer s.wg.Done()
 			defer func() { <-slots }()
-			h.ServePacket(s.ctx, pkt, m, func(b []byte) error { return replyFrom(fam, m.Dst, m.Src, b) })
+			h.ServePacket(s.ctx, pkt, m, func(b []byte) error { return s.replies.send(fam, m.Dst, m.Src, b) })
 		}()
 	}
 }
 
-// replyFrom sends a datagram to the client from the address it asked, on
-// a transparent socket bound there for this one reply.
-func replyFrom(fam string, from, to netip.AddrPort, b []byte) error {
-	d := net.Dialer{Control: transparent(0, false), LocalAddr: net.UDPAddrFromAddrPort(from)}
-	c, err := d.Dial("udp"+fam, to.String())
+// maxReplySockets bounds the transparent sockets kept to answer clients
+// from the addresses they asked (one per server address).
+const maxReplySockets = 256
+
+// replySockets are unconnected transparent UDP sockets bound to the
+// servers' addresses, so that an answer costs one sendto, not a socket's
+// life. Packets for those addresses never reach them: what the datapath
+// redirects is assigned to the proxy's listener, the rest is forwarded.
+type replySockets struct {
+	mu    sync.Mutex
+	socks map[netip.AddrPort]*net.UDPConn
+}
+
+// send writes b to the client from the server address.
+func (r *replySockets) send(fam string, from, to netip.AddrPort, b []byte) error {
+	c, err := r.get(fam, from)
 	if err != nil {
-		return fmt.Errorf("reply socket from %s: %w", from, err)
+		return err
 	}
-	defer c.Close()
-	if _, err := c.Write(b); err != nil {
+	if _, err := c.WriteToUDPAddrPort(b, to); err != nil {
+		r.drop(from, c)
 		return fmt.Errorf("reply to %s: %w", to, err)
+	}
+	return nil
+}
+
+func (r *replySockets) get(fam string, from netip.AddrPort) (*net.UDPConn, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.socks[from]; ok {
+		return c, nil
+	}
+	if r.socks == nil {
+		r.socks = map[netip.AddrPort]*net.UDPConn{}
+	}
+	if len(r.socks) >= maxReplySockets {
+		for a, c := range r.socks { // any one: map order is random
+			c.Close()
+			delete(r.socks, a)
+			break
+		}
+	}
+	lc := net.ListenConfig{Control: transparent(0, false)}
+	pc, err := lc.ListenPacket(context.Background(), "udp"+fam, from.String())
+	if err != nil {
+		return nil, fmt.Errorf("reply socket from %s: %w", from, err)
+	}
+	c := pc.(*net.UDPConn)
+	r.socks[from] = c
+	return c, nil
+}
+
+func (r *replySockets) drop(from netip.AddrPort, c *net.UDPConn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.socks[from] == c {
+		delete(r.socks, from)
+	}
+	c.Close()
+}
+
+// close closes every socket.
+func (r *replySockets) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for a, c := range r.socks {
+		c.Close()
+		delete(r.socks, a)
 	}
 	return nil
 }

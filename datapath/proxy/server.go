@@ -65,6 +65,7 @@ type Server struct {
 	addrs  map[string]net.Addr
 
 	accepted, refused, unresolved atomic.Uint64
+	replies                       replySockets
 }
 
 // New constructs a server; Start opens its sockets.
@@ -79,6 +80,7 @@ func New(cfg Config, h Handlers, r Resolver, log *slog.Logger) *Server {
 // family on loopback, and registers it with the datapath.
 func (s *Server) Start() error {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.closer = append(s.closer, s.replies.close)
 	if s.cfg.Ports != nil {
 		if err := s.cfg.Routing.Install(); err != nil {
 			return err
