@@ -82,3 +82,11 @@ echo "== Web UI in headless Chromium: a 500-workload, 2,000-edge map (aim: stabl
 # Needs the UI's npm packages (make ui-deps) and Debian's chromium.
 # LOUPE_UI_BENCH_SECONDS shortens the flood.
 LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench '^BenchmarkUI$' -benchtime 1x -timeout 5m ./test/e2e | grep -E 'BENCH |FAIL'
+
+echo
+echo "== L7 proxy in the lab: HTTP (hey, keep-alive, 1 KiB) at 1k requests/s and at the maximum rate, DNS queries/s, direct vs through the proxy, same run"
+# Direct: shop.yaml (L3/L4 only); proxied: shop-l7.yaml on top. The proxy's
+# CPU is the agent's in the proxied run minus the direct run's.
+# LOUPE_BENCH_SECONDS sets each phase (default 10 s).
+LOUPE_BIN=${LOUPE_BIN:-$PWD/bin/loupe} go test -run '^$' -bench '^BenchmarkL7Proxy$' -benchtime 1x -timeout 10m ./test/e2e | grep -E 'BENCH |FAIL'
+go test -run '^$' -bench 'Proxy|Direct' -benchmem ./datapath/proxy/http | grep -E '^Benchmark'
