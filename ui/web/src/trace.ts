@@ -1,16 +1,23 @@
 // Tracing: a connection's observation points in order, and an L7
 // request's spans across services as a waterfall.
 import { h } from './dom';
-import { endpointName, Flow, Item, l7Summary, point, tcpFlags, timeNs } from './model';
+import { endpointName, Flow, Item, l7Summary, point, ports, tcpFlags, timeNs } from './model';
 
-export interface Stage { flow: Flow; offsetMs: number; label: string }
+export interface Stage { flow: Flow; offsetMs: number; label: string; upstream: boolean }
 
 /** connectionStages orders a connection's flows and names each stage. */
 export function connectionStages(items: Item[]): Stage[] {
   const fs = items.map((i) => i.flow).filter((f): f is Flow => !!f).sort((a, b) => timeNs(a.time) - timeNs(b.time));
   if (!fs.length) return [];
   const t0 = timeNs(fs[0].time);
-  return fs.map((f) => ({ flow: f, offsetMs: (timeNs(f.time) - t0) / 1e6, label: (f.isReply ? 'reply ' : '') + (point(f) || (f.eventType || '').toLowerCase()) }));
+  // The client's port tells the client's leg from the proxy's upstream leg.
+  const clientPort = (f: Flow) => (f.isReply ? ports(f).dport : ports(f).sport);
+  const first = fs.find((f) => !f.isReply) || fs[0];
+  return fs.map((f) => {
+    const upstream = clientPort(f) !== clientPort(first);
+    const what = point(f) || (f.eventType === 'L7' ? 'l7 ' + (f.l7?.type || '').toLowerCase() : (f.eventType || '').toLowerCase());
+    return { flow: f, offsetMs: (timeNs(f.time) - t0) / 1e6, upstream, label: (upstream ? 'upstream ' : '') + (f.isReply ? 'reply ' : '') + what };
+  });
 }
 
 export function renderConnection(items: Item[]): HTMLElement {
@@ -21,13 +28,14 @@ export function renderConnection(items: Item[]): HTMLElement {
   for (const s of stages) {
     const f = s.flow;
     const pct = Math.min(100, (s.offsetMs / total) * 100);
-    list.append(h('li', { class: 'stage verdict-' + (f.verdict || '').toLowerCase(), 'data-point': point(f), 'data-reply': f.isReply ? 'true' : 'false' },
+    list.append(h('li', { class: 'stage verdict-' + (f.verdict || '').toLowerCase(), 'data-point': point(f), 'data-reply': f.isReply ? 'true' : 'false', 'data-leg': s.upstream ? 'upstream' : 'client' },
       h('span', { class: 'stage-time' }, '+' + s.offsetMs.toFixed(3) + ' ms'),
       h('span', { class: 'stage-name' }, s.label),
       h('span', { class: 'stage-what' }, `${endpointName(f.source, f.sourceNames)} ${f.isReply ? '←' : '→'} ${endpointName(f.destination, f.destinationNames)} ${f.verdict || ''} ${tcpFlags(f)} ${f.eventType === 'TRACE' ? '' : f.eventType || ''} [${f.nodeName || ''}]`),
       h('progress', { max: 100, value: pct.toFixed(1) })));
   }
-  return h('div', {}, h('p', {}, `${stages.length} observations over ${total.toFixed(3)} ms`), list);
+  const note = stages.some((s) => s.upstream) ? ' (through the node\'s proxy: its upstream connection is matched by time)' : '';
+  return h('div', {}, h('p', {}, `${stages.length} observations over ${total.toFixed(3)} ms${note}`), list);
 }
 
 export interface Span {

@@ -108,6 +108,25 @@ main(async (browser) => {
   });
   await shot(p, o.out, '4-connection-trace');
 
+  if (o.l7 === 'true') {
+    await check('a connection through the L7 proxy shows to-proxy, then the upstream from-proxy', async () => {
+      const f = 'from:workload=shop/frontend to:workload=shop/catalog to:port=8080 tcp-flags=SYN type=trace:to-proxy';
+      await setFilter(p, f);
+      await waitSubscribed(p, f);
+      await p.locator('.row:not([hidden]):not(.lost)').first().click();
+      await p.locator('[data-testid=trace-connection]').click();
+      const stages = p.locator('[data-testid=connection-stages] li');
+      await stages.first().waitFor({ timeout: 15000 });
+      const got = await stages.evaluateAll((ls) => ls.map((l) => (l.dataset.leg === 'upstream' ? 'upstream ' : '') + (l.dataset.reply === 'true' ? 'reply ' : '') + l.dataset.point));
+      const order = ['from-endpoint', 'to-proxy', 'upstream from-proxy', 'upstream reply from-endpoint'];
+      for (const want of [...order, 'reply to-endpoint']) assert(got.includes(want), `stages ${got.join(', ')} lack ${want}`);
+      for (let i = 1; i < order.length; i++) {
+        assert(got.indexOf(order[i - 1]) < got.indexOf(order[i]), `${order[i - 1]} after ${order[i]}: ${got.join(', ')}`);
+      }
+    });
+    await shot(p, o.out, '4b-proxy-trace');
+  }
+
   await check('the policy view of the database explains its drops', async () => {
     await setFilter(p, '');
     await p.locator('.node[data-id="shop/db"]').click();
