@@ -54,6 +54,15 @@ main(async (browser) => {
   });
   await shot(p, o.out, '1-map-live');
 
+  await check('a namespace folds into one node with its edges, and unfolds', async () => {
+    await p.locator('.group[data-group="infra"] .group-title').dispatchEvent('click');
+    await p.locator('.node[data-id="group:infra"]').waitFor({ timeout: 10000 });
+    await p.locator('.edge[data-src="shop/frontend"][data-dst="group:infra"]').first().waitFor({ timeout: 10000 });
+    assert(await p.locator('.node[data-id="infra/coredns"]').count() === 0, 'coredns still drawn in a folded infra');
+    await p.locator('.node[data-id="group:infra"]').dispatchEvent('click');
+    await p.locator('.node[data-id="infra/coredns"]').waitFor({ timeout: 10000 });
+  });
+
   await check('clicking the denied edge shows its flows', async () => {
     await p.locator(edge('shop/frontend', 'shop/db') + '.dropped').first().dispatchEvent('click');
     const scope = await p.locator('[data-testid=edge-scope]').textContent({ timeout: 5000 });
