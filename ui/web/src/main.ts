@@ -11,11 +11,14 @@ import { PolicyView, renderPolicy } from './policy';
 import { COLUMNS, FlowTable } from './table';
 import { renderConnection, renderWaterfall } from './trace';
 
-const RANGES: [string, number][] = [['live', 0], ['last 5 min', 300], ['last 15 min', 900], ['last 1 h', 3600], ['last 6 h', 21600], ['last 24 h', 86400]];
+const RANGES: [string, number][] = [['live', 0], ['last 5 min', 300], ['last 15 min', 900], ['last 1 h', 3600], ['last 6 h', 21600], ['last 24 h', 86400], ['from … to …', -1]];
+const CUSTOM = -1;
 const EDGE_TTL_MS = 15 * 60 * 1000;
 
 const params = new URLSearchParams(location.search);
 let range = Number(params.get('range') || 0) || 0;
+/** localInput is a time as a datetime-local input shows it. */
+const localInput = (ms: number) => { const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000); return d.toISOString().slice(0, 19); };
 let graph = new Graph();
 let flowCount = 0;
 let lastSub = '';
@@ -23,6 +26,8 @@ let lastCount = 0;
 
 const el = {
   range: h('select', { 'data-testid': 'range', title: 'Time range' }, ...RANGES.map(([label, sec]) => h('option', { value: sec, selected: sec === range }, label))),
+  from: h('input', { type: 'datetime-local', step: 1, 'data-testid': 'from', title: 'From (local time)', value: params.get('from') ? localInput(Date.parse(params.get('from')!)) : localInput(Date.now() - 3600000) }),
+  to: h('input', { type: 'datetime-local', step: 1, 'data-testid': 'to', title: 'To (local time)', value: params.get('to') ? localInput(Date.parse(params.get('to')!)) : localInput(Date.now()) }),
   filter: h('input', { type: 'search', 'data-testid': 'filter', placeholder: 'from:label=app=frontend to:port=8080 !protocol=udp', spellcheck: 'false', value: params.get('filter') || '' }),
   verdict: h('select', { 'data-testid': 'verdict', title: 'Verdict' }, ...['', 'FORWARDED', 'DROPPED', 'AUDIT', 'ERROR', 'REDIRECTED'].map((v) => h('option', { value: v }, v || 'any verdict'))),
   status: h('select', { 'data-testid': 'http-status', title: 'HTTP status' }, ...['', '2+', '3+', '4+', '5+'].map((v) => h('option', { value: v }, v ? 'HTTP ' + v.replace('+', 'xx') : 'any HTTP status'))),
@@ -67,8 +72,19 @@ function filterText(): string {
 }
 
 function windowOf(): { since: string; until: string } {
+  if (range === CUSTOM) {
+    // datetime-local values are local times without a zone: Date reads them so.
+    const since = new Date(el.from.value), until = new Date(el.to.value);
+    if (!isNaN(since.getTime()) && !isNaN(until.getTime())) return { since: since.toISOString(), until: until.toISOString() };
+  }
   const now = Date.now();
-  return { since: new Date(now - (range || 900) * 1000).toISOString(), until: new Date(now).toISOString() };
+  return { since: new Date(now - (range > 0 ? range : 900) * 1000).toISOString(), until: new Date(now).toISOString() };
+}
+
+/** seconds is how long the window is. */
+function seconds(): number {
+  const w = windowOf();
+  return Math.max(1, (Date.parse(w.until) - Date.parse(w.since)) / 1000);
 }
 
 /** apply checks the filter, then restarts the map and the table with it;
@@ -83,6 +99,8 @@ async function apply(): Promise<void> {
   el.filterError.textContent = '';
   const q = new URLSearchParams();
   if (range) q.set('range', String(range));
+  if (range === CUSTOM) { const w = windowOf(); q.set('from', w.since); q.set('to', w.until); }
+  el.from.hidden = el.to.hidden = range !== CUSTOM;
   if (el.filter.value.trim()) q.set('filter', el.filter.value.trim());
   history.replaceState(null, '', location.pathname + (q.size ? '?' + q : ''));
   table.setScope(undefined);
@@ -93,6 +111,7 @@ async function apply(): Promise<void> {
   flowCount = 0;
   lastCount = 0;
   if (!range) {
+    historySeq++; // a history answer still on its way is not wanted now
     document.body.dataset.mode = 'live';
     live.start(filterText());
     loadEndpoints();
@@ -123,22 +142,32 @@ async function loadEndpoints(): Promise<void> {
   try {
     const r = await getJSON<{ endpoints?: EndpointInfo[] }>('/api/v1/endpoints');
     // History shows what happened; today's endpoints only annotate it.
-    graph.addEndpoints(r.endpoints || [], range > 0);
+    graph.addEndpoints(r.endpoints || [], range !== 0);
     map.show(graph);
   } catch { /* no agent configured: the map is built from flows alone */ }
 }
 
+let historySeq = 0;
+
+/** loadHistory fills the map and the table for the window; an answer to a
+ *  request that a newer one replaced is dropped. */
 async function loadHistory(): Promise<void> {
+  const seq = ++historySeq;
   const w = windowOf();
+  document.body.dataset.loaded = 'loading';
   el.state.textContent = 'history: loading';
   el.state.className = 'state history';
-  const mapReq = getJSON<{ edges: HistEdge[]; truncated: boolean }>('/api/v1/query/service-map', { since: w.since, until: w.until, limit: 10000 })
-    .then((m) => { graph = graphFromHistory(m.edges || [], range); map.show(graph); void loadEndpoints(); return m; });
-  const flowReq = flows({ filter: filterText(), since: w.since, until: w.until, limit: 2000 }).then((r) => { table.reset(r.items); return r; });
-  const [m, f] = await Promise.allSettled([mapReq, flowReq]);
+  const [m, f] = await Promise.allSettled([
+    getJSON<{ edges: HistEdge[]; truncated: boolean }>('/api/v1/query/service-map', { since: w.since, until: w.until, limit: 10000 }),
+    flows({ filter: filterText(), since: w.since, until: w.until, limit: 2000 }),
+  ]);
+  if (seq !== historySeq) return;
+  if (m.status === 'fulfilled') { graph = graphFromHistory(m.value.edges || [], seconds()); map.show(graph); void loadEndpoints(); }
+  if (f.status === 'fulfilled') table.reset(f.value.items);
   const errs = [m, f].filter((x): x is PromiseRejectedResult => x.status === 'rejected').map((x) => String(x.reason?.message || x.reason));
   el.filterError.textContent = errs.join('; ');
-  el.state.textContent = `history: ${RANGES.find(([, s]) => s === range)?.[0] || range + ' s'}` +
+  const label = range === CUSTOM ? `${new Date(w.since).toLocaleString()} to ${new Date(w.until).toLocaleString()}` : RANGES.find(([, s]) => s === range)?.[0] || range + ' s';
+  el.state.textContent = `history: ${label}` +
     (m.status === 'fulfilled' ? `, ${m.value.edges?.length || 0} edges from ClickHouse` : '') +
     (f.status === 'fulfilled' ? `, ${f.value.items.length} records${f.value.truncated ? ' (newest 2000)' : ''}` : '');
   el.state.className = 'state history' + (errs.length ? ' error' : '');
@@ -232,10 +261,12 @@ el.filter.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') void app
 el.verdict.addEventListener('change', () => void apply());
 el.status.addEventListener('change', () => void apply());
 el.range.addEventListener('change', () => { range = Number(el.range.value); void apply(); });
+el.from.addEventListener('change', () => void apply());
+el.to.addEventListener('change', () => void apply());
 
 document.body.append(
   h('header', {},
-    h('h1', {}, 'loupe'), el.range,
+    h('h1', {}, 'loupe'), el.range, el.from, el.to,
     h('div', { class: 'filterbox' }, el.filter, el.filterError),
     el.verdict, el.status,
     h('button', { type: 'button', 'data-testid': 'apply', onclick: () => void apply() }, 'Apply'),

@@ -165,6 +165,16 @@ main(async (browser) => {
   });
   await shot(p, o.out, '6-history');
 
+  await check('an absolute window (from … to …) renders from ClickHouse too', async () => {
+    const local = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+    await p.locator('[data-testid=range]').selectOption('-1');
+    await p.locator('[data-testid=from]').fill(local(Date.now() - 30 * 60000));
+    await p.locator('[data-testid=to]').fill(local(Date.now() + 60000));
+    await p.locator('[data-testid=apply]').click();
+    await p.waitForFunction(() => document.body.dataset.loaded === 'history' && / to .*edges from ClickHouse/.test(document.querySelector('[data-testid=state]').textContent), null, { timeout: 30000 });
+    await p.locator(edge('shop/frontend', 'shop/catalog')).first().waitFor({ timeout: 10000 });
+  });
+
   if (o.l7 === 'true') {
     await p.locator('[data-testid=range]').selectOption('0');
     await check('an HTTP request trace shows its path through the services as a waterfall', async () => {
