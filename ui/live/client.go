@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,12 +93,17 @@ func (c *client) serve(parent context.Context) {
 }
 
 // close sends a close frame with code and reason (reasons are capped at
-// 123 bytes by the protocol).
+// 123 bytes by the protocol), then reads and discards what the browser
+// still sends, for a second at most, so that the connection ends with the
+// browser's close and not with a reset that could lose the close frame.
 func (c *client) close(code int, reason string) {
 	if len(reason) > 120 {
 		reason = reason[:120]
 	}
 	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	raw := c.conn.NetConn()
+	_ = raw.SetReadDeadline(time.Now().Add(time.Second))
+	_, _ = io.Copy(io.Discard, io.LimitReader(raw, 1<<20))
 }
 
 func (c *client) send(ctx context.Context, m control) {

@@ -24,9 +24,13 @@ type Handler struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	slots  chan struct{}
-	stats  Stats
+	// mu orders wg.Add before Stop's wg.Wait: no connection starts once
+	// stopped is set.
+	mu      sync.Mutex
+	stopped bool
+	wg      sync.WaitGroup
+	slots   chan struct{}
+	stats   Stats
 }
 
 // Stats counts what the handler did since it started.
@@ -67,12 +71,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { <-h.slots }()
-	h.wg.Add(1)
-	defer h.wg.Done()
-	if h.ctx.Err() != nil {
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
 		http.Error(w, "stopping", http.StatusServiceUnavailable)
 		return
 	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered the request
@@ -84,6 +91,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Stop ends every connection and waits for their goroutines.
 func (h *Handler) Stop() {
+	h.mu.Lock()
+	h.stopped = true
+	h.mu.Unlock()
 	h.cancel()
 	h.wg.Wait()
 }
