@@ -51,7 +51,7 @@ func runBrowser(t testing.TB, script, url string, extra ...string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", append([]string{filepath.Join("test", script), "--url", url, "--out", out}, extra...)...)
 	cmd.Dir = uiWebDir()
-	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1", "LOUPE_BROWSER_TMP="+t.TempDir())
 	// The script's own group: a timeout ends Chromium with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

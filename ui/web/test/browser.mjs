@@ -17,16 +17,24 @@ export function args() {
 }
 
 export async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'loupe-chromium-'));
+  // Under the Go test's temporary directory when it gives one, so that
+  // the profile goes even if this script is killed.
+  const profile = mkdtempSync(join(process.env.LOUPE_BROWSER_TMP || tmpdir(), 'loupe-chromium-'));
   // The fresh profile is the --user-data-dir (playwright passes it).
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1600, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage'],
-  });
+  let browser;
+  try {
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1600, height: 1000 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--disable-dev-shm-usage'],
+    });
+  } catch (e) {
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
   const close = async () => {
     await browser.close().catch(() => {});
     rmSync(profile, { recursive: true, force: true });
@@ -73,10 +81,12 @@ export function assert(cond, msg) {
 
 /** main runs fn and exits 0 only if it passed and nothing went wrong. */
 export async function main(fn) {
-  const { browser, close } = await launch();
   let code = 0;
+  let close = async () => {};
   try {
-    await fn(browser);
+    const launched = await launch();
+    close = launched.close;
+    await fn(launched.browser);
   } catch (e) {
     console.error('FAIL: ' + (e.stack || e.message));
     code = 1;
