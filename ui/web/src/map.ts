@@ -12,7 +12,7 @@ export interface MapEvents {
   node(n: GNode): void;
 }
 
-export interface MapStats { maxRenderMs: number; renders: number; layouts: number; firstRenderMs: number; stableMs: number; lastLayoutMs: number; state: string }
+export interface MapStats { postedMs: number; receivedMs: number; maxRenderMs: number; renders: number; layouts: number; firstRenderMs: number; stableMs: number; lastLayoutMs: number; state: string }
 
 export class ServiceMap {
   readonly el: HTMLElement;
@@ -36,10 +36,11 @@ export class ServiceMap {
   private foldChanged = false;
   private groupEls = new Map<string, SVGElement>();
   private edgeEls = new Map<string, SVGElement>();
+  private labelEls = new Map<string, SVGElement>();
   private nodeEls = new Map<string, SVGElement>();
   private current = new Map<string, GEdge>();
   private nodeNow = new Map<string, GNode>();
-  readonly stats: MapStats = { maxRenderMs: 0, renders: 0, layouts: 0, firstRenderMs: 0, stableMs: 0, lastLayoutMs: 0, state: 'empty' };
+  readonly stats: MapStats = { postedMs: 0, receivedMs: 0, maxRenderMs: 0, renders: 0, layouts: 0, firstRenderMs: 0, stableMs: 0, lastLayoutMs: 0, state: 'empty' };
 
   constructor(private events: MapEvents) {
     this.svg = s('svg', { class: 'map-svg', 'data-testid': 'map' }) as SVGSVGElement;
@@ -62,6 +63,43 @@ export class ServiceMap {
     this.worker = new Worker('layout.js');
     this.worker.onmessage = (ev: MessageEvent<LayoutResult>) => this.onLayout(ev.data);
     this.panZoom();
+    this.delegate();
+  }
+
+  /** One listener for every element: a map of thousands of edges costs no
+   *  closure each. Tooltips are written when the pointer arrives. */
+  private delegate(): void {
+    this.svg.addEventListener('click', (ev) => {
+      const t = ev.target as Element;
+      const title = t.closest('.group-title');
+      if (title) { const g = title.parentElement?.getAttribute('data-group'); if (g !== null && g !== undefined) this.toggle(g); return; }
+      const edge = t.closest('.edge');
+      if (edge) {
+        const cur = this.current.get(edge.getAttribute('data-eid') || '');
+        if (cur) { this.selected = cur.id; this.events.edge(cur); this.render(); }
+        return;
+      }
+      const node = t.closest('.node');
+      if (node) {
+        const cur = this.nodeNow.get(node.getAttribute('data-id') || '');
+        if (!cur) return;
+        if (cur.id.startsWith('group:')) this.toggle(cur.group); else this.events.node(cur);
+      }
+    });
+    this.svg.addEventListener('pointerover', (ev) => {
+      const t = ev.target as Element;
+      const edge = t.closest('.edge');
+      if (edge) {
+        const cur = this.current.get(edge.getAttribute('data-eid') || '');
+        if (!cur) return;
+        let title: Element | null = edge.querySelector('title');
+        if (!title) { title = s('title'); edge.append(title); }
+        setText(title, edgeTitle(cur));
+        return;
+      }
+      const node = t.closest('.node');
+      if (node) { const cur = this.nodeNow.get(node.getAttribute('data-id') || ''); if (cur) setText(node.children[4], nodeTitle(cur)); }
+    });
   }
 
   /** show draws g: at once when its shape is known, after a layout when not. */
@@ -87,6 +125,7 @@ export class ServiceMap {
         edges: edges.map((e) => ({ src: e.src, dst: e.dst })),
       };
       this.pending = true;
+      if (!this.stats.postedMs) this.stats.postedMs = performance.now();
       this.worker.postMessage(input);
       return;
     }
@@ -96,6 +135,7 @@ export class ServiceMap {
   private onLayout(r: LayoutResult): void {
     if (r.seq !== this.seq) return; // a newer one is coming
     this.pending = false;
+    if (!this.stats.receivedMs) this.stats.receivedMs = performance.now();
     this.laidOut = r;
     this.prevOrder = { ...this.prevOrder, ...r.order };
     this.stats.layouts++;
@@ -161,7 +201,7 @@ export class ServiceMap {
       if (!el) {
         el = s('g', { 'data-group': g },
           s('rect', { rx: 8 }),
-          s('text', { class: 'group-title', onclick: () => this.toggle(g) }));
+          s('text', { class: 'group-title' }));
         this.groupEls.set(g, el);
         this.gGroups.append(el);
       }
@@ -173,6 +213,9 @@ export class ServiceMap {
     prune(this.groupEls, seenGroups);
     const labels = edges.length <= LABEL_LIMIT;
     const seenEdges = new Set<string>();
+    // New elements go in at once, not one by one into the live drawing.
+    const newEdges = document.createDocumentFragment();
+    const newNodes = document.createDocumentFragment();
     for (const e of edges) {
       const a = r.nodes[e.src], b = r.nodes[e.dst];
       if (!a || !b) continue;
@@ -185,13 +228,11 @@ export class ServiceMap {
       if (e.id === this.selected) cls.push('selected');
       let el = this.edgeEls.get(e.id);
       if (!el) {
-        el = s('g', {
-          'data-src': e.src, 'data-dst': e.dst, 'data-proto': e.proto, 'data-port': e.port,
-          onclick: () => { this.selected = e.id; const cur = this.current.get(e.id); if (cur) this.events.edge(cur); this.render(); },
-          onpointerenter: () => { const cur = this.current.get(e.id); if (cur) setText(el!.children[2], edgeTitle(cur)); },
-        }, s('path', { class: 'hit' }), s('path', { class: 'line' }), s('title', {}), s('text', { class: 'edge-label' }));
+        // A tooltip and a label are added when needed (hover; small maps).
+        el = s('g', { 'data-eid': e.id, 'data-src': e.src, 'data-dst': e.dst, 'data-proto': e.proto, 'data-port': e.port },
+          s('path', { class: 'hit' }), s('path', { class: 'line' }));
         this.edgeEls.set(e.id, el);
-        this.gEdges.append(el);
+        newEdges.append(el);
       }
       this.current.set(e.id, e);
       setAttrs(el, { class: cls.join(' ') });
@@ -205,15 +246,19 @@ export class ServiceMap {
         setAttrs(el.children[1], { d });
       }
       setAttrs(el.children[1], { 'marker-end': e.dropped > 0 ? 'url(#arrow-drop)' : 'url(#arrow)' });
-      const label = el.children[3];
+      let label = this.labelEls.get(e.id);
       if (labels) {
+        if (!label) { label = s('text', { class: 'edge-label' }); el.append(label); this.labelEls.set(e.id, label); }
         setAttrs(label, { x: (a.x + a.w + b.x) / 2, y: (a.y + a.h / 2 + b.y + b.h / 2) / 2 - 4 });
         setText(label, edgeLabel(e));
-      } else {
-        setText(label, '');
+      } else if (label) {
+        label.remove();
+        this.labelEls.delete(e.id);
       }
     }
+    this.gEdges.append(newEdges);
     prune(this.edgeEls, seenEdges);
+    for (const id of [...this.labelEls.keys()]) if (!seenEdges.has(id)) this.labelEls.delete(id);
     for (const id of [...this.current.keys()]) if (!seenEdges.has(id)) this.current.delete(id);
     const seenNodes = new Set<string>();
     for (const n of nodes) {
@@ -223,14 +268,15 @@ export class ServiceMap {
       this.nodeNow.set(n.id, n);
       let el = this.nodeEls.get(n.id);
       if (!el) {
-        el = s('g', { 'data-id': n.id, onpointerenter: () => { const cur = this.nodeNow.get(n.id); if (cur) setText(el!.children[4], nodeTitle(cur)); }, onclick: () => { const cur = this.nodeNow.get(n.id); if (!cur) return; if (cur.id.startsWith('group:')) this.toggle(cur.group); else this.events.node(cur); } },
+        el = s('g', { 'data-id': n.id },
           s('rect', { rx: 6 }), s('text', { x: 10, y: 20, class: 'node-name' }), s('text', { x: 10, y: 37, class: 'node-sub' }),
           s('text', { x: 10, y: 52, class: 'node-labels' }), s('title', {}));
         this.nodeEls.set(n.id, el);
-        this.gNodes.append(el);
+        newNodes.append(el);
       }
       this.updateNode(el, n, b);
     }
+    this.gNodes.append(newNodes);
     prune(this.nodeEls, seenNodes);
     for (const id of [...this.nodeNow.keys()]) if (!seenNodes.has(id)) this.nodeNow.delete(id);
     this.stats.renders++;
