@@ -141,6 +141,8 @@ func (e *Exporter) run() {
 		case <-t.C:
 			e.reportLoss()
 		case <-e.stop:
+			// What was dropped before the flows still queued comes first.
+			e.reportLoss()
 			for {
 				select {
 				case f := <-e.in:
