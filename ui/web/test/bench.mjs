@@ -8,6 +8,7 @@ main(async (browser) => {
   const { page: p } = await page(browser);
   const cdp = await p.context().newCDPSession(p);
   await cdp.send('Performance.enable');
+  const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === name).value;
   const heapMB = async (gc) => {
     if (gc) await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
@@ -42,12 +43,14 @@ main(async (browser) => {
   const positions = () => p.evaluate(() => Object.fromEntries([...document.querySelectorAll('.node')].map((n) => [n.dataset.id, n.getAttribute('transform')])));
   const pos0 = await positions();
   const samples = [];
+  const busy0 = await metric('TaskDuration'), script0 = await metric('ScriptDuration');
   const t0 = Date.now();
   let rows0 = await p.evaluate(() => window.__loupe.table().rows);
   while (Date.now() - t0 < seconds * 1000) {
     await p.waitForTimeout(5000);
     samples.push(await heapMB(false));
   }
+  const busy = (await metric('TaskDuration')) - busy0, script = (await metric('ScriptDuration')) - script0;
   const fr = await p.evaluate(() => window.__frames);
   const lt = await p.evaluate(() => window.__long);
   const t = await p.evaluate(() => ({ ...window.__loupe.table(), render: window.__loupe.map.maxRenderMs, counts: document.querySelector('[data-testid=counts]').textContent, nodes: document.querySelectorAll('.node').length, edges: document.querySelectorAll('.edge').length }));
@@ -57,6 +60,7 @@ main(async (browser) => {
   const layouts = await p.evaluate(() => window.__loupe.map.layouts);
   const heap1 = await heapMB(true);
   const elapsed = (Date.now() - t0) / 1000;
+  console.log(`BENCH ui_flood_main_thread busy_share=${(busy / elapsed).toFixed(2)} script_share=${(script / elapsed).toFixed(2)} (of wall time; the rest is idle)`);
   console.log(`BENCH ui_flood rate_in=2000/s seconds=${elapsed.toFixed(0)} frames=${fr.n} fps=${(fr.n / elapsed).toFixed(1)} longest_frame_ms=${fr.max.toFixed(0)} frames_over_50ms=${fr.over50} frames_over_100ms=${fr.over100} long_tasks=${lt.n} longest_task_ms=${lt.max.toFixed(0)} longest_map_redraw_ms=${t.render.toFixed(0)} nodes_moved=${moved}/${Object.keys(pos1).length} layouts=${layouts} aim_ms=100 longest_over_aim=${(fr.max / 100).toFixed(2)}`);
   console.log(`BENCH ui_flood_memory heap_after_warmup_mb=${heap0.toFixed(1)} heap_end_mb=${heap1.toFixed(1)} heap_max_mb=${Math.max(...samples).toFixed(1)} end_over_start=${(heap1 / heap0).toFixed(2)} samples_mb=${samples.map((x) => x.toFixed(0)).join(',')} table_rows=${t.rows} (start ${rows0}) lost=${t.lost} map=${t.nodes}n/${t.edges}e status="${t.counts}"`);
 });
