@@ -22,6 +22,7 @@ const localInput = (ms: number) => { const d = new Date(ms - new Date(ms).getTim
 let graph = new Graph();
 let flowCount = 0;
 let lastSub = '';
+let paused = false;
 let lastCount = 0;
 
 const el = {
@@ -36,6 +37,7 @@ const el = {
   counts: h('span', { class: 'counts', 'data-testid': 'counts' }),
   lost: h('span', { class: 'lost-badge', 'data-testid': 'lost', title: 'Events lost on the way (kernel ring, flow ring, relay, UI rate limit): shown as rows in the table' }),
   scope: h('span', { class: 'scope' }),
+  pause: h('button', { type: 'button', 'data-testid': 'pause', title: 'Pause the live stream (the map and the table stay as they are)' }, 'Pause'),
   columns: h('div', { class: 'column-chooser', hidden: true }),
 };
 
@@ -110,6 +112,9 @@ async function apply(): Promise<void> {
   table.reset();
   flowCount = 0;
   lastCount = 0;
+  paused = false;
+  el.pause.textContent = 'Pause';
+  el.pause.hidden = range !== 0;
   if (!range) {
     historySeq++; // a history answer still on its way is not wanted now
     document.body.dataset.mode = 'live';
@@ -258,6 +263,18 @@ function updateCounts(rate = 0): void {
 setInterval(() => { if (!range) loadEndpoints(); refreshStatus(); }, 10000);
 
 el.filter.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') void apply(); });
+// Pausing unsubscribes; resuming subscribes again, with the recent past.
+el.pause.addEventListener('click', () => {
+  if (range) return;
+  paused = !paused;
+  el.pause.textContent = paused ? 'Resume' : 'Pause';
+  if (paused) live.stop(); else void apply();
+});
+// "/" goes to the filter, as in Grafana and Hubble.
+document.addEventListener('keydown', (ev) => {
+  const t = ev.target as HTMLElement;
+  if (ev.key === '/' && t.tagName !== 'INPUT' && t.tagName !== 'SELECT') { ev.preventDefault(); el.filter.focus(); }
+});
 el.verdict.addEventListener('change', () => void apply());
 el.status.addEventListener('change', () => void apply());
 el.range.addEventListener('change', () => { range = Number(el.range.value); void apply(); });
@@ -269,7 +286,7 @@ document.body.append(
     h('h1', {}, 'loupe'), el.range, el.from, el.to,
     h('div', { class: 'filterbox' }, el.filter, el.filterError),
     el.verdict, el.status,
-    h('button', { type: 'button', 'data-testid': 'apply', onclick: () => void apply() }, 'Apply'),
+    h('button', { type: 'button', 'data-testid': 'apply', onclick: () => void apply() }, 'Apply'), el.pause,
     el.state, el.counts, el.lost),
   h('main', {}, map.el, panel.el),
   h('section', { class: 'flows' },

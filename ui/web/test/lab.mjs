@@ -88,6 +88,16 @@ main(async (browser) => {
     assert(rows.length > 0, 'no rows after filtering');
     for (const r of rows) assert(r.source.startsWith('shop/frontend:') && r.port === 'TCP/8080', 'row outside the filter: ' + JSON.stringify(r));
   });
+  await check('pause holds the table; resume streams again', async () => {
+    await p.locator('[data-testid=pause]').click();
+    await p.waitForFunction(() => /paused/.test(document.querySelector('[data-testid=state]').textContent), null, { timeout: 5000 });
+    await p.waitForTimeout(300); // a batch already on its way may land
+    const before = await p.evaluate(() => window.__loupe.table().rows);
+    await p.waitForTimeout(1500);
+    assert(await p.evaluate(() => window.__loupe.table().rows) === before, 'rows grew while paused');
+    await p.locator('[data-testid=pause]').click();
+    await p.waitForFunction(() => /^live/.test(document.querySelector('[data-testid=state]').textContent) && window.__loupe.table().rows > 0, null, { timeout: 10000 });
+  });
   await check('the verdict selector narrows to drops', async () => {
     await setFilter(p, '');
     await p.locator('[data-testid=verdict]').selectOption('DROPPED');
