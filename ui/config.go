@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"log/slog"
 
 	agentpb "github.com/loupe-dev/loupe/api/agent"
@@ -24,3 +25,6 @@ type Config struct {
 	MaxFlows uint64
 	Log      *slog.Logger
 }
+
+// errNoAgent answers the requests that need the agent when there is none.
+var errNoAgent = errors.New("no agent: start loupe ui with --agent for endpoints and policies")

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -142,5 +141,3 @@ func tupleFilter(proto string, from, to end) *flow.FlowFilter {
 	}
 	return ff
 }
-
-var errNoAgent = errors.New("no agent: start loupe ui with --agent for endpoints and policies")
