@@ -39,6 +39,7 @@ func (s *Server) ListPolicies(context.Context, *agentpb.ListPoliciesRequest) (*a
 	for _, p := range ps {
 		resp.Policies = append(resp.Policies, &agentpb.Policy{
 			Namespace: p.Namespace, Name: p.Name, Kind: p.Kind.String(), File: files[p.Key()],
+			Source: s.enf.Document(p),
 		})
 	}
 	return resp, nil

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -357,6 +358,37 @@ func (e *Enforcer) Policies() ([]*policy.Policy, map[string]string) {
 		files[k] = e.sources[k].File
 	}
 	return out, files
+}
+
+// Document returns the YAML document a policy was written in, from the
+// file it was applied with.
+func (e *Enforcer) Document(p *policy.Policy) string {
+	e.mu.Lock()
+	src := e.sources[p.Key()]
+	e.mu.Unlock()
+	return documentAt(src.Content, p.Line)
+}
+
+// documentAt is the "---"-separated YAML document of content holding line
+// (1-based).
+func documentAt(content []byte, line int) string {
+	lines := strings.SplitAfter(string(content), "\n")
+	start, end := 0, len(lines)
+	for i, l := range lines {
+		if strings.TrimRight(l, " \t\r\n") != "---" {
+			continue
+		}
+		if i+1 < line {
+			start = i + 1
+		} else {
+			end = i
+			break
+		}
+	}
+	if start > end {
+		return ""
+	}
+	return strings.TrimSpace(strings.Join(lines[start:end], "")) + "\n"
 }
 
 func (e *Enforcer) saveLocked() error {

@@ -166,3 +166,19 @@ func TestExplainAgainstTheEnforcedRevision(t *testing.T) {
 		t.Error("a selector matching nothing was explained")
 	}
 }
+
+func TestDocumentAt(t *testing.T) {
+	content := []byte("# comment\napiVersion: a\nkind: A\n---\napiVersion: b\nkind: B\n---\n\napiVersion: c\n")
+	for _, c := range []struct {
+		line int
+		want string
+	}{
+		{2, "# comment\napiVersion: a\nkind: A\n"},
+		{5, "apiVersion: b\nkind: B\n"},
+		{9, "apiVersion: c\n"},
+	} {
+		if got := documentAt(content, c.line); got != c.want {
+			t.Errorf("line %d: %q, want %q", c.line, got, c.want)
+		}
+	}
+}
