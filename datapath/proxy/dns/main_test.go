@@ -56,9 +56,16 @@ func startServerWith(t testing.TB, maxTCP int) *testServer {
 	udp := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve)}
 	tcp := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(s.serve), MaxTCPQueries: maxTCP,
 		IdleTimeout: func() time.Duration { return time.Minute }}
+	// Shutdown before a server started is refused and leaves it serving
+	// forever: wait for both to start.
+	started := make(chan struct{}, 2)
+	udp.NotifyStartedFunc = func() { started <- struct{}{} }
+	tcp.NotifyStartedFunc = func() { started <- struct{}{} }
 	var wg sync.WaitGroup
 	wg.Go(func() { udp.ActivateAndServe() })
 	wg.Go(func() { tcp.ActivateAndServe() })
+	<-started
+	<-started
 	t.Cleanup(func() {
 		udp.Shutdown()
 		tcp.Shutdown()
