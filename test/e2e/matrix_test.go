@@ -281,6 +281,21 @@ func TestPolicyMatrix(t *testing.T) {
 			begin := time.Now()
 			probes := matrixProbes(wls, host, outs)
 			runProbes(probes, 128)
+			// A probe that should pass and did not is run once more, as a
+			// new connection: a stall of the shared machine (make test
+			// runs other packages beside this one) is not a policy
+			// decision. A probe that should be denied is never retried.
+			var again []*probe
+			for _, p := range probes {
+				if _, _, passes := s.decisions(p); passes && !p.passed {
+					p.sport, p.err = nextProbeID(), nil
+					again = append(again, p)
+				}
+			}
+			runProbes(again, 32)
+			if len(again) > 0 {
+				t.Logf("%d probes that should pass ran twice", len(again))
+			}
 			probeTime := time.Since(begin)
 
 			var wrong []string
