@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -83,6 +84,22 @@ func checkAttachedOnce(t *testing.T, eps []*agentpb.Endpoint) {
 // filter instead of adding a second one.
 func TestClsactFallback(t *testing.T) {
 	a := newAgent(t, "e2e-tc", "--attach-mode", "tc")
+	// The proxy's program on the loopback is a tc filter too, and tc
+	// filters outlive their agent: take it away after the test.
+	t.Cleanup(func() {
+		lo, err := net.InterfaceByName("lo")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		at, err := loader.NewAttacher(t.TempDir(), loader.ModeTC)
+		if err == nil {
+			err = at.Detach(lo.Index)
+		}
+		if err != nil {
+			t.Errorf("remove the loopback's filter: %v", err)
+		}
+	})
 	a.start()
 	l := labUp(t, a)
 	eps := a.endpoints()
