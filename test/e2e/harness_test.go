@@ -20,6 +20,7 @@ import (
 
 	agentpb "github.com/loupe-dev/loupe/api/agent"
 	"github.com/loupe-dev/loupe/api/observer"
+	"github.com/loupe-dev/loupe/datapath/proxy"
 	"github.com/loupe-dev/loupe/internal/testutil"
 )
 
@@ -50,7 +51,14 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
-	return m.Run()
+	code := m.Run()
+	// Agents leave the proxy's policy routing in place when they stop, as
+	// they leave their programs (it is inert without marked packets);
+	// tests take it away when they are done.
+	if err := (proxy.Routing{}).Remove(); err != nil {
+		fmt.Fprintln(os.Stderr, "remove the proxy's routing:", err)
+	}
+	return code
 }
 
 var labSeq atomic.Int32
