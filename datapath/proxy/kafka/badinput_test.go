@@ -70,9 +70,9 @@ func TestBadInput(t *testing.T) {
 			if _, err := c.Write(tc.input); err != nil {
 				t.Fatal(err)
 			}
-			if err := c.CloseWrite(); err != nil {
-				t.Fatal(err)
-			}
+			// The proxy may already have closed on the bytes it read:
+			// then there is nothing to half-close.
+			_ = c.CloseWrite()
 			got, _ := io.ReadAll(c) // ends when the proxy closes; a reset is fine too
 			if len(got) != 0 {
 				t.Errorf("answered %d bytes, want a closed connection", len(got))
