@@ -75,11 +75,17 @@ func datapathGauges(reg prometheus.Registerer, objs *loader.LoupeObjects, mgr *e
 // newApplyLatency is the policy apply latency histogram, fed by the
 // enforcer on every installed revision.
 func newApplyLatency(reg prometheus.Registerer) func(time.Duration) {
-	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+	return durationHistogram(reg, prometheus.HistogramOpts{
 		Name:    "loupe_policy_apply_duration_seconds",
 		Help:    "Time to resolve and install a policy revision.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	})
+}
+
+// durationHistogram registers a histogram of seconds and returns what
+// feeds it.
+func durationHistogram(reg prometheus.Registerer, opts prometheus.HistogramOpts) func(time.Duration) {
+	h := prometheus.NewHistogram(opts)
 	reg.MustRegister(h)
 	return func(d time.Duration) { h.Observe(d.Seconds()) }
 }

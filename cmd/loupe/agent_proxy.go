@@ -66,12 +66,8 @@ func (r proxyResolver) Resolve(src, dst netip.AddrPort, proto uint8) *proxy.Conn
 }
 
 // localEndpoint reports whether an address is a workload of this node.
-func (r proxyResolver) localEndpoint(a net.IP) bool {
-	addr, ok := netip.AddrFromSlice(a)
-	if !ok {
-		return false
-	}
-	_, found := r.endpoints.Snapshot().ByIP(addr.Unmap())
+func (r proxyResolver) localEndpoint(a netip.Addr) bool {
+	_, found := r.endpoints.Snapshot().ByIP(a)
 	return found
 }
 
@@ -146,7 +142,7 @@ func newNameCache(o proxyOptions, resolve *func() error, log *slog.Logger) *fqdn
 }
 
 // proxyHandlers are the L7 protocol handlers, emitting into the collector.
-func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, local func(net.IP) bool, log *slog.Logger) (proxy.Handlers, *dnsproxy.Handler) {
+func proxyHandlers(o proxyOptions, c *collector.Collector, names *fqdn.Cache, local func(netip.Addr) bool, log *slog.Logger) (proxy.Handlers, *dnsproxy.Handler) {
 	dial := proxy.TransparentDialer{LocalEndpoint: local}
 	dns := dnsproxy.New(dnsproxy.Config{}, dial, c.EmitL7, names, log.With("proxy", "dns"))
 	httpCfg := httpproxy.Config{KeepHeaders: o.keepHeaders, KeepQuery: o.keepQuery, OmitHeaders: o.omitHeaders,

@@ -112,11 +112,9 @@ func (r relayStats) Collect(ch chan<- prometheus.Metric) {
 // newBatchLatency is the ClickHouse insert latency histogram, fed by the
 // sink on every successful insert.
 func newBatchLatency(reg prometheus.Registerer) func(time.Duration) {
-	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+	return durationHistogram(reg, prometheus.HistogramOpts{
 		Name:    "loupe_clickhouse_batch_duration_seconds",
 		Help:    "Duration of successful ClickHouse inserts.",
 		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
 	})
-	reg.MustRegister(h)
-	return func(d time.Duration) { h.Observe(d.Seconds()) }
 }

@@ -72,10 +72,7 @@ func (p *Parser) Fork() *Parser {
 // Complete fills in what an L7 flow from the proxy lacks: id, node and the
 // endpoints' details, from the addresses and identities it carries.
 func (p *Parser) Complete(f *flow.Flow) {
-	view := p.endpoints()
-	if view != p.view {
-		p.view, p.byIdentity = view, make(map[uint32]*flow.Endpoint)
-	}
+	view := p.currentView()
 	f.Id = p.idPrefix | (p.seq & (1<<40 - 1))
 	p.seq++
 	f.NodeName = p.node
@@ -121,10 +118,7 @@ func (p *Parser) WallTime(bootNs uint64) int64 { return p.bootOffset + int64(boo
 // Flow builds the flow of one event (trace, drop or policy verdict) with a
 // single allocation.
 func (p *Parser) Flow(e *decoder.TraceEvent) *flow.Flow {
-	view := p.endpoints()
-	if view != p.view {
-		p.view, p.byIdentity = view, make(map[uint32]*flow.Endpoint)
-	}
+	view := p.currentView()
 	src, dst := e.Src(), e.Dst()
 
 	f := p.newFlow(e)
@@ -182,6 +176,15 @@ func (p *Parser) Flow(e *decoder.TraceEvent) *flow.Flow {
 		}
 	}
 	return f
+}
+
+// currentView returns the endpoint view, dropping the identity cache when
+// the view changed.
+func (p *Parser) currentView() Endpoints {
+	if view := p.endpoints(); view != p.view {
+		p.view, p.byIdentity = view, make(map[uint32]*flow.Endpoint)
+	}
+	return p.view
 }
 
 // remote resolves the other side of a packet: a local endpoint by address, or

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -340,11 +341,7 @@ func (s *L7Set) Allows(match func(*L7Rules) bool) (bool, []string) {
 func (s *L7Set) PolicyNames() []string {
 	var out []string
 	for _, g := range s.Grants {
-		dup := false
-		for _, n := range out {
-			dup = dup || n == g.Policy
-		}
-		if !dup {
+		if !slices.Contains(out, g.Policy) {
 			out = append(out, g.Policy)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 )
 
 // TransparentDialer connects upstream as the client: from the client's
@@ -14,7 +15,7 @@ import (
 type TransparentDialer struct {
 	// LocalEndpoint reports whether an address belongs to a workload on
 	// this node.
-	LocalEndpoint func(a net.IP) bool
+	LocalEndpoint func(a netip.Addr) bool
 }
 
 // Dial opens network ("tcp" or "udp") to m.Dst.
@@ -26,7 +27,7 @@ func (d TransparentDialer) Dial(ctx context.Context, network string, m *Conn) (n
 		fam = "6"
 	}
 	nd := net.Dialer{Control: transparent(MarkFrom, false)}
-	if d.LocalEndpoint != nil && d.LocalEndpoint(dst.AsSlice()) {
+	if d.LocalEndpoint != nil && d.LocalEndpoint(dst) {
 		switch network {
 		case "tcp":
 			nd.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}

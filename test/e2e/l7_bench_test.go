@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -52,14 +51,14 @@ func BenchmarkL7Proxy(b *testing.B) {
 		rps, p50, p99, cores float64
 	}
 	hey := func(args ...string) result {
-		t0 := cpuTicks(b, a.cmd.Process.Pid)
+		t0 := procCPU(b, a.cmd.Process.Pid)
 		start := time.Now()
 		cmd := exec.Command("ip", append([]string{"netns", "exec", ns, "hey", "-z", fmt.Sprintf("%ds", secs)}, args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			b.Fatalf("hey: %v\n%s", err, out)
 		}
-		cores := float64(cpuTicks(b, a.cmd.Process.Pid)-t0) / clockTicks / time.Since(start).Seconds()
+		cores := (procCPU(b, a.cmd.Process.Pid) - t0) / time.Since(start).Seconds()
 		return result{rps: heyFloat(b, out, `Requests/sec:\s+([0-9.]+)`), p50: 1000 * heyFloat(b, out, `50%+ in ([0-9.]+) secs`),
 			p99: 1000 * heyFloat(b, out, `99%+ in ([0-9.]+) secs`), cores: cores}
 	}
@@ -91,21 +90,6 @@ func BenchmarkL7Proxy(b *testing.B) {
 	fmt.Printf("BENCH l7 http_max: proxied/direct_rps=%.2f added_p50_ms=%.2f added_p99_ms=%.2f proxy_cores_per_1k_rps=%.3f\n",
 		pmax.rps/dmax.rps, pmax.p50-dmax.p50, pmax.p99-dmax.p99, (pmax.cores-dmax.cores)/(pmax.rps/1000))
 	fmt.Printf("BENCH l7 dns_udp: proxied/direct_qps=%.2f\n", pq/dq)
-}
-
-// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times.
-const clockTicks = 100
-
-func cpuTicks(b *testing.B, pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return utime + stime
 }
 
 func heyFloat(b *testing.B, out []byte, expr string) float64 {

@@ -18,6 +18,7 @@ type l7Lab struct {
 	agent *agentProc
 	lab   *lab
 	addrs map[string][2]string
+	netns map[string]string // workload name -> network namespace
 }
 
 func newL7Lab(t *testing.T) *l7Lab {
@@ -27,7 +28,18 @@ func newL7Lab(t *testing.T) *l7Lab {
 	l := labUp(t, a)
 	applyPolicy(t, a, "../../deploy/lab/policies/shop.yaml")
 	applyPolicy(t, a, "../../deploy/lab/policies/shop-l7.yaml")
-	return &l7Lab{t: t, agent: a, lab: l, addrs: addrs(t, l)}
+	return l7LabOf(t, a, l)
+}
+
+// l7LabOf wraps a lab that is up and has its policies.
+func l7LabOf(t *testing.T, a *agentProc, l *lab) *l7Lab {
+	netns := map[string]string{}
+	for _, w := range l.workloads() {
+		name, _ := w["name"].(string)
+		ns, _ := w["netns"].(string)
+		netns[name] = ns
+	}
+	return &l7Lab{t: t, agent: a, lab: l, addrs: addrs(t, l), netns: netns}
 }
 
 // dial opens a connection from a workload of the lab, on a thread in its
@@ -44,17 +56,7 @@ func (l *l7Lab) dial(from, network, addr string) (net.Conn, error) {
 
 // runIn runs fn on a thread in a workload's network namespace.
 func runIn(l *l7Lab, workload string, fn func() error) error {
-	return labpkg.RunInNetNS(labpkg.NetNSName(l.lab.name, namespaceOf(workload), workload), fn)
-}
-
-func namespaceOf(workload string) string {
-	switch workload {
-	case "coredns", "metrics":
-		return "infra"
-	case "payments", "tracker":
-		return "external"
-	}
-	return "shop"
+	return labpkg.RunInNetNS(l.netns[workload], fn)
 }
 
 // addr is a workload's address with a port: IPv4 (v6 false) or IPv6.

@@ -22,7 +22,7 @@ func TestOTLPTraceOfCallChain(t *testing.T) {
 	lb := labUp(t, a)
 	applyPolicy(t, a, "../../deploy/lab/policies/shop.yaml")
 	applyPolicy(t, a, "../../deploy/lab/policies/shop-l7.yaml")
-	l := &l7Lab{t: t, agent: a, lab: lb, addrs: addrs(t, lb)}
+	l := l7LabOf(t, a, lb)
 
 	const (
 		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -69,7 +69,7 @@ func TestUILab(t *testing.T) {
 // It returns the trace id.
 func sendL7Requests(t *testing.T, a *agentProc, l *lab) string {
 	t.Helper()
-	ll := &l7Lab{t: t, agent: a, lab: l, addrs: addrs(t, l)}
+	ll := l7LabOf(t, a, l)
 	traceID := fmt.Sprintf("%016x%016x", rand.Uint64()|1, rand.Uint64())
 	for _, req := range []struct{ path, header string }{
 		{"/chain/" + ll.addr("cart", "8080", false) + "/cart", "Traceparent: 00-" + traceID + "-00f067aa0ba902b7-01\r\n"},

@@ -94,23 +94,23 @@ func (q *queue[T]) run() {
 		clear(batch)
 		batch = batch[:0]
 	}
+	add := func(v T) {
+		batch = append(batch, v)
+		if len(batch) == q.size {
+			flush()
+		}
+	}
 	for {
 		select {
 		case v := <-q.in:
-			batch = append(batch, v)
-			if len(batch) == q.size {
-				flush()
-			}
+			add(v)
 		case <-t.C:
 			flush()
 		case <-q.stop:
 			for {
 				select {
 				case v := <-q.in:
-					batch = append(batch, v)
-					if len(batch) == q.size {
-						flush()
-					}
+					add(v)
 				default:
 					flush()
 					return
